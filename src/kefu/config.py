@@ -1,0 +1,168 @@
+"""Typed settings: one object for the CLI and the server.
+
+Sources, later ones win: defaults here < ``kefu.yaml`` (or the file named by ``--config`` /
+``KEFU_CONFIG``) < environment variables (``KEFU_`` prefix, ``__`` between levels, e.g.
+``KEFU_SERVER__PORT=9000``, ``KEFU_LLM__MODEL=/models/qwen.gguf``) < command-line options.
+
+Each package owns one section; every field has a description, which ``kefu config`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kefu.errors import ConfigError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def default_threads() -> int:
+    """Physical cores are what matters for llama.cpp / torch on CPU; hyper-threads hurt.
+    Measured on the 2-core reference machine (bench/llm_speed.py): threads = cores."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+class LLMSettings(Section):
+    model: str = Field(
+        "default",
+        description="What to generate with: 'default' (bundled SmolLM2-135M-Instruct GGUF), a .gguf "
+        "file, a Hugging Face model directory (a LoRA adapter directory works too), or "
+        "'openai:MODEL@BASE_URL' for any OpenAI-compatible server (vLLM, Ollama, llama-server, OpenAI).",
+    )
+    backend: str = Field(
+        "auto", description="Force a backend: auto | llamacpp | transformers | openai | fake."
+    )
+    adapter: str | None = Field(None, description="A LoRA adapter directory applied on top of an HF model.")
+    api_key: str | None = Field(
+        None, description="API key for the openai backend (else OPENAI_API_KEY is used)."
+    )
+    context_length: int | None = Field(
+        None, description="Override the context window (tokens); default: what the model declares."
+    )
+    threads: int = Field(default_factory=default_threads, description="CPU threads for local backends.")
+    device: str = Field("auto", description="transformers backend device: auto | cpu | cuda | cuda:N.")
+    gpu_layers: int = Field(0, description="llama.cpp layers to offload to the GPU (-1 = all).")
+    timeout_s: float = Field(120.0, description="Timeout for a remote backend's requests, seconds.")
+
+
+class SamplingDefaults(Section):
+    max_tokens: int = Field(256, description="Default maximum new tokens per answer.")
+    temperature: float = Field(0.7, description="Default temperature (0 = greedy).")
+    top_p: float = Field(0.95, description="Default nucleus sampling mass.")
+    top_k: int = Field(40, description="Default top-k (0 = off).")
+    repetition_penalty: float = Field(1.1, description="Default repetition penalty (1 = off).")
+
+
+class ServerSettings(Section):
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, description="Port to listen on.")
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="If set, /v1/* routes (except /v1/models) require 'Authorization: Bearer KEY'.",
+    )
+    max_concurrent: int = Field(
+        1, description="Generations running at once (local CPU models: 1; remote backends: more)."
+    )
+    max_queue: int = Field(32, description="Requests allowed to wait; beyond that the server answers 429.")
+    queue_timeout_s: float = Field(60.0, description="How long a request may wait in the queue (then 503).")
+    max_request_bytes: int = Field(1_000_000, description="Largest request body accepted (413 beyond).")
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"], description="Allowed CORS origins.")
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, v: int) -> int:
+        if not 0 <= v <= 65535:
+            raise ValueError("port must be 0..65535")
+        return v
+
+
+class Settings(BaseSettings):
+    """All of kefu's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KEFU_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    data_dir: Path = Field(
+        Path.home() / ".kefu", description="Where kefu keeps its databases, indexes and models."
+    )
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    sampling: SamplingDefaults = Field(default_factory=SamplingDefaults)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):  # type: ignore[override]
+        # explicit arguments (the YAML file and CLI options, merged by load_settings) win over env
+        return (init_settings, env_settings)
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from a YAML file (if any), the environment and ``overrides``.
+
+    ``overrides`` use nested dicts, e.g. ``load_settings(llm={"model": "x.gguf"})``; ``None``
+    values are ignored so CLI options left unset don't clobber the file or the environment.
+    Raises :class:`ConfigError` naming the file and field on any problem.
+    """
+    path = config_file or os.environ.get("KEFU_CONFIG")
+    if path is None and Path("kefu.yaml").is_file():
+        path = "kefu.yaml"
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} not found", hint="check the path given to --config/KEFU_CONFIG")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config file {p} is not valid YAML: {e}") from e
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {p} must hold a mapping at the top level")
+        data = loaded
+    env_data = _env_values()
+    clean = _drop_none(overrides)
+    merged = _deep_merge(_deep_merge(data, env_data), clean)
+    try:
+        return Settings(**merged)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        where = f" in {path}" if path else ""
+        raise ConfigError(f"invalid settings{where}: {problems}") from e
+
+
+def _env_values() -> dict[str, Any]:
+    """Environment overrides as nested dicts (pydantic-settings does the parsing of values)."""
+    try:
+        return Settings().model_dump(exclude_unset=True)  # only what the environment set
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise ConfigError(f"invalid KEFU_* environment variable: {problems}") from e
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            sub = _drop_none(v)
+            if sub:
+                out[k] = sub
+        elif v is not None:
+            out[k] = v
+    return out
