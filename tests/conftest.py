@@ -45,3 +45,62 @@ def default_llm():
     from kefu.llm.factory import load_llm
 
     return load_llm("default")
+
+
+class LiveServer:
+    """A real uvicorn server on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app, port: int) -> None:
+        import threading
+
+        import uvicorn
+
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                                    timeout_graceful_shutdown=2))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("kefu test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def kefu_server_factory(tmp_path_factory: pytest.TempPathFactory):
+    """Start live kefu servers: ``factory(llm, **settings_overrides) -> LiveServer``."""
+    from kefu.config import load_settings
+    from kefu.server.app import create_app
+
+    servers: list[LiveServer] = []
+
+    def factory(llm, **overrides) -> LiveServer:
+        overrides.setdefault("data_dir", str(tmp_path_factory.mktemp("kefu-data")))
+        settings = load_settings(None, **overrides)
+        server = LiveServer(create_app(settings, llm), free_port()).start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for s in servers:
+        s.stop()

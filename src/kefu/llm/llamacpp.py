@@ -101,6 +101,11 @@ class LlamaCppLLM:
         parts: list[str] = []
         finish: str = "length"
         pieces = None
+        if p.seed is not None:
+            # A reused KV-cache prefix is evaluated token by token instead of in one batch,
+            # which changes the logits in the last bits: enough to change a sampled token.
+            # Seeded requests start cold so the same seed always gives the same output.
+            self._llama.reset()
         try:
             pieces = self._llama.create_completion(
                 ids, max_tokens=max_new, temperature=p.temperature, top_p=p.top_p, top_k=p.top_k,

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from kefu.errors import ModelNotFoundError
 from kefu.llm.base import CancelToken, Chunk, GenerationRequest, Message, SamplingParams
-from kefu.llm.chat import Fitted, fit_history
+from kefu.llm.chat import Fitted, fit_history  # noqa: F401  (Fitted: type of _Fit.fitted)
 from kefu.server.app import AppState, get_state
 from kefu.server.auth import require_api_key
 from kefu.server.runtime import StreamStats, stream_in_thread
@@ -57,14 +57,15 @@ class _Fit:
 
 
 def _chat_producer(state: AppState, messages: list[Message], params: SamplingParams, fit: _Fit,
-                   fit_history_enabled: bool = True) -> Any:
+                   explicit_max_tokens: bool) -> Any:
     llm = state.require_llm()
+    # An explicit max_tokens must fit beside the prompt (else: context_length_exceeded, as OpenAI
+    # does). Without one, reserve a quarter of the window for the answer; the backend still
+    # stops at the window's end.
+    reserve = params.max_tokens if explicit_max_tokens else min(params.max_tokens, llm.context_length // 4)
 
-    def produce(cancel: CancelToken) -> Iterator[Chunk | Fitted]:
-        if fit_history_enabled:
-            fit.fitted = fit_history(llm, messages, params.max_tokens)
-        else:
-            fit.fitted = Fitted(messages, [], 0)
+    def produce(cancel: CancelToken) -> Iterator[Chunk]:
+        fit.fitted = fit_history(llm, messages, reserve)
         yield from llm.stream(GenerationRequest(messages=fit.fitted.messages, params=params), cancel)
 
     return produce
@@ -123,7 +124,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
     messages = [m.to_message() for m in body.messages]
     fit = _Fit()
     stats = StreamStats()
-    gen = stream_in_thread(state.queue, _chat_producer(state, messages, params, fit), stats)
+    explicit = (body.max_completion_tokens or body.max_tokens) is not None
+    gen = stream_in_thread(state.queue, _chat_producer(state, messages, params, fit, explicit), stats)
     first, chunks = await _first_then_rest(gen)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     headers = {"X-Kefu-Dropped-Messages": str(len(fit.fitted.dropped if fit.fitted else []))}
@@ -244,7 +246,8 @@ async def chat_with_history(body: HistoryRequest, request: Request) -> dict[str,
     stats = StreamStats()
     parts: list[str] = []
     last = Chunk("")
-    async for c in stream_in_thread(state.queue, _chat_producer(state, messages, params, fit), stats):
+    async for c in stream_in_thread(state.queue, _chat_producer(state, messages, params, fit,
+                                                                body.max_length is not None), stats):
         parts.append(c.text)
         last = c
     _record(state, last, stats)
