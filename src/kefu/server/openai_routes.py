@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from kefu.errors import ModelNotFoundError
 from kefu.llm.base import CancelToken, Chunk, GenerationRequest, Message, SamplingParams
 from kefu.llm.chat import Fitted, fit_history  # noqa: F401  (Fitted: type of _Fit.fitted)
 from kefu.server.app import AppState, get_state
 from kefu.server.auth import require_api_key
-from kefu.server.runtime import StreamStats, stream_in_thread
+from kefu.server.runtime import CancellingStreamingResponse, StreamStats, stream_in_thread
 from kefu.server.schemas import ChatCompletionRequest, CompletionRequest, HistoryRequest, usage_dict
 
 router = APIRouter()
@@ -125,7 +125,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
     fit = _Fit()
     stats = StreamStats()
     explicit = (body.max_completion_tokens or body.max_tokens) is not None
-    gen = stream_in_thread(state.queue, _chat_producer(state, messages, params, fit, explicit), stats)
+    cancel = CancelToken()
+    gen = stream_in_thread(state.queue, _chat_producer(state, messages, params, fit, explicit), stats, cancel)
     first, chunks = await _first_then_rest(gen)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     headers = {"X-Kefu-Dropped-Messages": str(len(fit.fitted.dropped if fit.fitted else []))}
@@ -154,11 +155,13 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
                                                                last.usage.completion_tokens)})
             yield b"data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+        return CancellingStreamingResponse(events(), cancel, media_type="text/event-stream", headers=headers)
     parts, last = [], first
     async for c in chunks:
         parts.append(c.text)
         last = c
+        if await request.is_disconnected():
+            cancel.cancel()
     _record(state, last, stats)
     usage = last.usage
     return JSONResponse({
@@ -188,7 +191,8 @@ async def completions(body: CompletionRequest, request: Request) -> Response:
                                        f"{llm.context_length}", hint="shorten the prompt", param="prompt")
         yield from llm.stream(GenerationRequest(prompt=prompt, params=params), cancel)
 
-    first, chunks = await _first_then_rest(stream_in_thread(state.queue, produce, stats))
+    cancel = CancelToken()
+    first, chunks = await _first_then_rest(stream_in_thread(state.queue, produce, stats, cancel))
     cid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
@@ -213,11 +217,13 @@ async def completions(body: CompletionRequest, request: Request) -> Response:
                                                                last.usage.completion_tokens)})
             yield b"data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream")
+        return CancellingStreamingResponse(events(), cancel, media_type="text/event-stream")
     parts, last = [prompt] if body.echo else [], first
     async for c in chunks:
         parts.append(c.text)
         last = c
+        if await request.is_disconnected():
+            cancel.cancel()
     _record(state, last, stats)
     u = last.usage
     choice = {"index": 0, "text": "".join(parts), "logprobs": None, "finish_reason": last.finish_reason or "stop"}

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import StreamingResponse
+
 from kefu.errors import OverloadedError
 from kefu.llm.base import CancelToken, Chunk
 
@@ -63,17 +65,20 @@ _END = object()
 
 
 async def stream_in_thread(queue: GenerationQueue, produce: Callable[[CancelToken], Iterator[Chunk]],
-                           stats: StreamStats | None = None) -> AsyncIterator[Any]:
+                           stats: StreamStats | None = None, cancel: CancelToken | None = None
+                           ) -> AsyncIterator[Any]:
     """Run ``produce(cancel)`` in a worker thread and yield what it yields.
 
     Waits for a queue slot first (raising :class:`OverloadedError` when full). Exceptions
-    raised by ``produce`` are re-raised here. When the consumer stops early (client
-    disconnect), the cancel token is set and the worker releases the slot once it stops.
+    raised by ``produce`` are re-raised here. When the consumer stops early it must cancel
+    ``cancel`` (an abandoned async generator is only finalised by the garbage collector);
+    :class:`CancellingStreamingResponse` does that for a client that disconnects. The
+    worker releases the slot once the backend has really stopped.
     """
     await queue.acquire()
     loop = asyncio.get_running_loop()
     items: asyncio.Queue[Any] = asyncio.Queue()
-    cancel = CancelToken()
+    cancel = cancel or CancelToken()
     stats = stats or StreamStats()
     stats.started_at = time.perf_counter()
 
@@ -82,10 +87,10 @@ async def stream_in_thread(queue: GenerationQueue, produce: Callable[[CancelToke
 
     def work() -> None:
         try:
+            # backends check the token themselves and end with a "cancelled" chunk
+            # (the conformance suite holds them to it)
             for chunk in produce(cancel):
                 put(chunk)
-                if cancel.cancelled:
-                    break
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
             put(e)
         finally:
@@ -109,3 +114,19 @@ async def stream_in_thread(queue: GenerationQueue, produce: Callable[[CancelToke
             yield item
     finally:
         cancel.cancel()  # harmless after a normal end; stops the worker after a disconnect
+
+
+class CancellingStreamingResponse(StreamingResponse):
+    """A StreamingResponse that cancels generation however the response ends: normally, or
+    because the client disconnected (Starlette then raises out of ``send`` and abandons
+    the body iterator without closing it)."""
+
+    def __init__(self, content: Any, cancel: CancelToken, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._cancel = cancel
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._cancel.cancel()
