@@ -84,6 +84,96 @@ class ServerSettings(Section):
         return v
 
 
+class KnowledgeSettings(Section):
+    """The knowledge base (kefu.knowledge). Data lives under ``data_dir / "kb"``."""
+
+    embedder: str = Field("default", description="Embedding model: default (multilingual-e5-small), "
+                          "all-MiniLM-L6-v2, a sentence-transformers directory, openai:MODEL@URL, or hash-N (tests).")
+    store: str = Field("chroma", description="Vector store: chroma (embedded, in data_dir) | chroma-http | milvus.")
+    store_url: str | None = Field(None, description="chroma-http: http://host:port; milvus: a .db file (milvus-lite) "
+                                  "or http://host:19530 (a Milvus server). Default: a file under data_dir/kb.")
+    chunk_tokens: int = Field(256, description="Largest chunk, in kefu tokens (a CJK character or a word = 1).")
+    chunk_overlap: int = Field(32, description="Tokens repeated between consecutive chunks of a section.")
+    top_k: int = Field(5, description="Hits returned by a search.")
+    candidates: int = Field(30, description="Hits each retriever (dense, BM25) contributes before fusion.")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in reciprocal rank fusion.")
+    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in reciprocal rank fusion.")
+    rrf_k: int = Field(60, description="Reciprocal rank fusion constant k in 1/(k + rank).")
+    reranker: str = Field("none", description="Rerank step after fusion: none | embedding.")
+    faq_threshold: float = Field(0.8, description="FAQ direct answer when a question/paraphrase matches at least "
+                                 "this well: 0.5 * cosine + 0.5 * keyword Dice overlap, 0..1 (docs/knowledge.md).")
+    min_overlap: float = Field(0.3, description="A hit counts as relevant (else answer() abstains) only if it holds "
+                               "this fraction of the question's keywords ...")
+    relevant_dense_rank: int = Field(10, description="... and the embedder ranks it within this many places.")
+    batch_size: int = Field(32, description="Chunks embedded per batch during ingest.")
+
+
+class StoreSettings(Section):
+    """The conversation store (kefu.store): SQLite in data_dir by default, PostgreSQL by URL."""
+
+    url: str | None = Field(
+        None, description="Database URL for conversations, tickets, accounts: sqlite:///PATH.db or "
+        "postgresql+psycopg://USER:PASS@HOST:5432/DB. Default: SQLite at DATA_DIR/kefu.db.",
+    )
+    echo: bool = Field(False, description="Log every SQL statement (debugging).")
+    pool_size: int = Field(5, description="PostgreSQL: connections kept open per process.")
+    max_overflow: int = Field(10, description="PostgreSQL: extra connections allowed under load.")
+    pool_timeout_s: float = Field(30.0, description="PostgreSQL: seconds to wait for a free connection.")
+    pool_recycle_s: int = Field(1800, description="PostgreSQL: reopen connections older than this.")
+    sqlite_busy_timeout_ms: int = Field(5000, description="SQLite: how long a writer waits for the lock.")
+    auto_migrate: bool = Field(True, description="Upgrade the schema to the newest revision at startup.")
+
+    def resolved_url(self, data_dir: Path | None) -> str:
+        """``url``, or SQLite in ``data_dir`` when unset."""
+        if self.url:
+            return self.url
+        base = Path(data_dir) if data_dir is not None else Path.home() / ".kefu"
+        return f"sqlite:///{(base.expanduser() / 'kefu.db').as_posix()}"
+
+
+def _default_sql_allow() -> dict[str, list[str]]:
+    # the demo orders/catalog schema (demo/orders); customer contact details stay out of
+    # free-form questions (the parameterised lookups in kefu.tools.lookups handle those)
+    return {
+        "products": ["sku", "name_en", "name_zh", "category", "price", "colors", "stock"],
+        "orders": ["order_no", "customer_id", "status", "created_at", "paid_at", "shipped_at", "delivered_at",
+                   "carrier", "tracking_no", "payment_method", "subtotal", "shipping_fee", "total", "refund_amount"],
+        "order_items": ["id", "order_no", "sku", "color", "qty", "unit_price"],
+        "customers": ["id", "province", "city", "member_tier", "joined_at"],
+    }
+
+
+class ToolsSettings(Section):
+    """Tools (kefu.tools): web search (off by default) and read-only SQL over a business database."""
+
+    search_provider: str = Field("none", description="Web search: none (off) | ddgs (DuckDuckGo via the ddgs "
+                                 "package) | searxng (a self-hosted SearXNG instance, JSON API).")
+    searxng_url: str = Field("http://127.0.0.1:8888", description="SearXNG base URL (its settings.yml must "
+                             "enable the json format).")
+    search_timeout_s: float = Field(8.0, description="Seconds before a web search gives up.")
+    search_max_results: int = Field(5, description="Web results turned into numbered sources.")
+    sql_url: str | None = Field(None, description="Business database for questions and lookups: a SQLite file "
+                                "path / sqlite:///PATH, or postgresql://USER:PASS@HOST/DB (opened read-only).")
+    sql_allow: dict[str, list[str]] = Field(default_factory=_default_sql_allow, description="Tables and "
+                                            "columns generated SQL may read: {table: [column, ...]}, '*' = all.")
+    sql_row_limit: int = Field(50, description="Most rows a generated query returns (LIMIT added or capped).")
+    sql_timeout_s: float = Field(5.0, description="Seconds a query may run before it is stopped.")
+
+    @field_validator("search_provider")
+    @classmethod
+    def _provider(cls, v: str) -> str:
+        if v not in ("none", "ddgs", "searxng"):
+            raise ValueError("search_provider must be none, ddgs or searxng")
+        return v
+
+    @field_validator("search_max_results", "sql_row_limit")
+    @classmethod
+    def _positive(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be at least 1")
+        return v
+
+
 class Settings(BaseSettings):
     """All of kefu's settings."""
 
@@ -97,6 +187,9 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     sampling: SamplingDefaults = Field(default_factory=SamplingDefaults)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    tools: ToolsSettings = Field(default_factory=ToolsSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
