@@ -40,6 +40,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.dev: $(VENV)/.installed
 	$(PIP) install $(FIND_LINKS) -e '.[dev]'
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-wqy-zenhei)
 	touch $@
 
 install: $(VENV)/.installed

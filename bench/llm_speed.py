@@ -155,7 +155,7 @@ def bench_server_overhead(n: int = 200) -> dict:
         t = time.perf_counter()
         list(llm.stream(GenerationRequest(messages=[Message("user", SHORT)], params=SamplingParams(max_tokens=50))))
         direct.append(time.perf_counter() - t)
-    app = create_app(load_settings(None, data_dir="/tmp/kefu-bench"), llm)
+    app = create_app(load_settings(None, data_dir="/tmp/kefu-bench", dialog={"enabled": False}), llm)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=8765, log_level="error"))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()

@@ -96,6 +96,7 @@ def kefu_server_factory(tmp_path_factory: pytest.TempPathFactory):
 
     def factory(llm, **overrides) -> LiveServer:
         overrides.setdefault("data_dir", str(tmp_path_factory.mktemp("kefu-data")))
+        overrides.setdefault("dialog", {"enabled": False})  # a plain model server unless a test asks
         settings = load_settings(None, **overrides)
         server = LiveServer(create_app(settings, llm), free_port()).start()
         servers.append(server)

@@ -75,6 +75,8 @@ class ServerSettings(Section):
     queue_timeout_s: float = Field(60.0, description="How long a request may wait in the queue (then 503).")
     max_request_bytes: int = Field(1_000_000, description="Largest request body accepted (413 beyond).")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"], description="Allowed CORS origins.")
+    rate_limit_per_minute: int = Field(30, description="Customer messages allowed per client (IP) per minute; "
+                                       "0 = unlimited.")
 
     @field_validator("port")
     @classmethod
@@ -174,6 +176,54 @@ class ToolsSettings(Section):
         return v
 
 
+class DialogSettings(Section):
+    """The assistant (kefu.dialog): persona, policy thresholds, rules."""
+
+    enabled: bool = Field(True, description="Run the customer-service assistant (conversation routes, widget, "
+                          "console). Off: kefu is a plain OpenAI-compatible model server.")
+
+    persona_en: str = Field(
+        "You are the friendly customer service assistant of Lumo Home, an online home-appliance shop. "
+        "Be concise and polite.", description="Persona (system prompt opening) for English conversations.")
+    persona_zh: str = Field("你是鹿鸣家居（一家家电网店）的智能客服，回答简洁、礼貌。",
+                            description="Persona for Chinese conversations.")
+    knowledge_base: str = Field("default", description="Name of the knowledge base the assistant answers from.")
+    load_demo: bool = Field(True, description="Load the bundled demo company (demo/) into an empty knowledge "
+                            "base and use its orders database on first start.")
+    orders_db: str | None = Field(None, description="Orders/catalog database (SQLite path or URL) for order lookups "
+                                  "and recommendations; default: the demo's, built under data_dir.")
+    intent_threshold: float | None = Field(None, description="Out-of-scope threshold on the intent score "
+                                           "(None: estimated by cross-validation when the classifier is fitted).")
+    max_unresolved: int = Field(2, description="Hand off to a human after this many unanswered turns in a row.")
+    handoff_on_complaint: bool = Field(True, description="Hand complaints to a human at once.")
+    forbidden_words: list[str] = Field(default_factory=list, description="Words masked in answers (***).")
+    spelling: dict[str, list[str]] = Field(default_factory=dict, description="Extra spelling fixes: "
+                                           "{right: [wrong, ...]} on top of the catalog's product names.")
+    max_answer_chars: int = Field(800, description="Answers are cut at the last sentence end within this length.")
+    candidates: int = Field(1, description="Generate this many answers and keep the best by the scorer (1 = off).")
+    reward_model: str | None = Field(None, description="A reward model directory (kefu train reward) used as the "
+                                     "scorer when candidates > 1; default scorer: relevance to the sources.")
+    history_turns: int = Field(6, description="Most recent messages given to the model as history.")
+    max_tokens: int = Field(200, description="Maximum new tokens per generated answer.")
+    temperature: float = Field(0.2, description="Sampling temperature for answers.")
+
+
+class ConsoleSettings(Section):
+    """The agent console (``/console``) and webhook delivery (``kefu.server.console_routes``)."""
+
+    admin_username: str = Field("admin", description="Admin account created on first start when no account exists.")
+    admin_password: str | None = Field(None, description="Its password; unset: one is generated once, logged and "
+                                       "saved to data_dir/admin-password.txt.")
+    session_secret: str | None = Field(None, description="Key that signs console session cookies (HMAC-SHA256); "
+                                       "unset: generated once and kept in data_dir/console-secret.txt.")
+    session_hours: float = Field(12.0, description="A console login stays valid this long.")
+    secure_cookie: bool = Field(False, description="Send the session cookie only over HTTPS (set behind TLS).")
+    webhook_timeout_s: float = Field(5.0, description="Seconds a webhook receiver has to answer.")
+    webhook_max_attempts: int = Field(6, ge=1, description="Attempts per delivery before it is marked failed.")
+    webhook_backoff_s: float = Field(2.0, gt=0, description="First retry delay; doubles after every failure.")
+    webhook_poll_s: float = Field(1.0, gt=0, description="How often the delivery worker looks for due deliveries.")
+
+
 class Settings(BaseSettings):
     """All of kefu's settings."""
 
@@ -190,6 +240,8 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
+    dialog: DialogSettings = Field(default_factory=DialogSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

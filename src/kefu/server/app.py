@@ -30,8 +30,8 @@ from kefu.server.schemas import error_body
 
 log = logging.getLogger("kefu.server")
 
-# Routers mounted when their module is installed, in this order. Each is "module" holding
-# `router` (and optionally `attach(app, state)`).
+# Routers mounted when their module is installed, in this order. Each is a module holding
+# `router`, optionally `attach(app, state)` (run at startup) and `detach(state)` (at shutdown).
 ROUTERS: tuple[str, ...] = (
     "kefu.server.openai_routes",
     "kefu.server.embeddings_routes",
@@ -161,6 +161,10 @@ def create_app(settings: Settings, llm: LLM | None = None) -> FastAPI:
             if attach is not None:
                 await asyncio.to_thread(attach, app, state)
         yield
+        for mod in reversed(modules):
+            detach = getattr(mod, "detach", None)
+            if detach is not None:
+                detach(state)
         state.queue.executor.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="kefu", version=__import__("kefu").__version__, lifespan=lifespan,

@@ -20,7 +20,7 @@ def fake() -> FakeLLM:
 
 @pytest.fixture()
 def client(fake, tmp_path):
-    app = create_app(load_settings(None, data_dir=str(tmp_path)), fake)
+    app = create_app(load_settings(None, data_dir=str(tmp_path), dialog={"enabled": False}), fake)
     with TestClient(app) as c:
         yield c
 
@@ -152,7 +152,7 @@ def test_metrics_count_requests_and_tokens(client, fake):
 
 
 def test_api_keys(tmp_path, fake):
-    app = create_app(load_settings(None, data_dir=str(tmp_path), server={"api_keys": ["sekret"]}), fake)
+    app = create_app(load_settings(None, data_dir=str(tmp_path), dialog={"enabled": False}, server={"api_keys": ["sekret"]}), fake)
     with TestClient(app) as c:
         assert c.get("/health").status_code == 200
         assert c.get("/v1/models").status_code == 200
@@ -165,7 +165,7 @@ def test_api_keys(tmp_path, fake):
 
 
 def test_body_too_large(tmp_path, fake):
-    app = create_app(load_settings(None, data_dir=str(tmp_path), server={"max_request_bytes": 1000}), fake)
+    app = create_app(load_settings(None, data_dir=str(tmp_path), dialog={"enabled": False}, server={"max_request_bytes": 1000}), fake)
     with TestClient(app) as c:
         r = c.post("/v1/chat/completions", json=chat_body(messages=[{"role": "user", "content": "x" * 5000}]))
         assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
