@@ -66,7 +66,7 @@ class LiveServer:
         import time
 
         self.thread.start()
-        deadline = time.time() + 60
+        deadline = time.time() + 900  # the assistant loads the demo company on first start
         while not self.server.started:
             if time.time() > deadline or not self.thread.is_alive():
                 raise RuntimeError("kefu test server did not start")
@@ -105,3 +105,11 @@ def kefu_server_factory(tmp_path_factory: pytest.TempPathFactory):
     yield factory
     for s in servers:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small shop database (customers, orders, order_items, products) for the tools tests."""
+    from fixtures.tools import shopdb
+
+    return shopdb.build_shop_db(tmp_path_factory.mktemp("shop") / "shop.db")

@@ -107,8 +107,12 @@ def serve(
 
         console.print(f"loading model [bold]{settings.llm.model}[/] ...")
         llm = load_llm(settings.llm)  # load before binding the port: a bad --model fails fast
-        console.print(f"kefu serving [bold]{llm.model_id}[/] on http://{settings.server.host}:{settings.server.port}"
-                      f"  (OpenAI base URL: http://{settings.server.host}:{settings.server.port}/v1)")
+        base = f"http://{settings.server.host}:{settings.server.port}"
+        console.print(f"kefu serving [bold]{llm.model_id}[/] on {base}  (OpenAI base URL: {base}/v1)")
+        if settings.dialog.enabled:
+            console.print(f"  chat widget + demo shop: {base}/    agent console: {base}/console    "
+                          f"assistant as a model: 'kefu-assistant'")
+            console.print("  (the first start loads the demo company into the knowledge base: about a minute)")
         uvicorn.run(create_app(settings, llm), host=settings.server.host, port=settings.server.port,
                     log_level=os.environ.get("KEFU_LOG_LEVEL", "info"), timeout_graceful_shutdown=5)
 
