@@ -51,6 +51,7 @@ serve: install
 	$(BIN)/kefu serve --host $(HOST) --port $(PORT)
 
 test: dev
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: dev

@@ -28,11 +28,12 @@ from typing import Any
 
 from kefu.config import DialogSettings
 from kefu.dialog import replies
-from kefu.dialog.postrules import PostRules, language_of
+from kefu.dialog.postrules import PostRules
 from kefu.dialog.recommend import recommend
 from kefu.dialog.rewrite import rewrite
 from kefu.dialog.rules import PreRules, Turn
 from kefu.llm.base import LLM, CancelToken, Message, SamplingParams
+from kefu.text import language_of
 
 Notify = Callable[[str, dict[str, Any]], None]
 
@@ -283,10 +284,7 @@ def _masked_slots(slots: dict[str, str]) -> dict[str, str]:
 
 
 def _source_out(n: int, hit: Any) -> dict[str, Any]:
-    from pathlib import PurePath
-
-    title = " > ".join([PurePath(hit.source).name, *hit.heading_path]) + (f" (p. {hit.page})" if hit.page else "")
-    return {"n": n, "title": title, "source": hit.source, "text": hit.text,
+    return {"n": n, "title": hit.citation, "source": hit.source, "text": hit.text,
             "reason": hit.reason, "score": round(float(hit.score), 4)}
 
 

@@ -30,19 +30,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kefu.text import language_of
+
 SENTENCE = re.compile(r"[^。！？!?；;.\n]+(?:[。！？!?；;]+|\.(?=\s|$)|\n|$)")
 CITATION = re.compile(r"\s?\[(\d{1,3})\]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def language_of(text: str) -> str:
-    """'zh' when Chinese characters dominate the letters, else 'en' ('' for no letters)."""
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
-    if cjk == 0 and latin == 0:
-        return ""
-    # one CJK character carries about as much as a 3-letter word
-    return "zh" if cjk * 3 >= latin else "en"
 
 
 def sentences(text: str) -> list[str]:

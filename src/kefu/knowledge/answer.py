@@ -24,6 +24,7 @@ from kefu.knowledge.kb import KnowledgeBase
 from kefu.knowledge.retriever import Hit, is_relevant
 from kefu.llm.base import LLM, GenerationRequest, Message, SamplingParams
 from kefu.llm.chat import fit_history
+from kefu.text import language_of
 
 ABSTAIN = {
     "zh": "抱歉，我在知识库中没有找到这个问题的答案。需要为您转接人工客服吗？",
@@ -40,10 +41,8 @@ _CITE = re.compile(r"\[(\d{1,2})\]")
 
 
 def language(text: str) -> str:
-    """"zh" if the text has more CJK characters than Latin letters, else "en"."""
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return "zh" if cjk and cjk * 2 >= latin else "en"
+    """"zh" or "en" (kefu.text.language_of, English when there are no letters)."""
+    return language_of(text, "en")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -38,8 +39,9 @@ class Hit:
 
     @property
     def citation(self) -> str:
-        """``source > heading (p. 3)`` for showing where a hit came from."""
-        parts = [self.source, *self.heading_path]
+        """``file name > heading (p. 3)`` for showing where a hit came from (the full path stays in
+        ``source``; the model and the customer only need the document's name)."""
+        parts = [PurePath(self.source).name or self.source, *self.heading_path]
         return " > ".join(parts) + (f" (p. {self.page})" if self.page else "")
 
     def to_dict(self) -> dict[str, Any]:

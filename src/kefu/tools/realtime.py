@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kefu.llm.base import LLM, GenerationRequest, Message, SamplingParams, collect
+from kefu.text import language_of
 from kefu.tools.search import SearchUnavailable, Source, WebSearch, to_sources
 
 _EN = (r"today|tonight|tomorrow|yesterday|this (?:week|month|year|morning|evening)|right now|as of now|currently|"
@@ -47,11 +48,8 @@ def is_time_sensitive(text: str) -> bool:
 
 
 def language(text: str) -> str:
-    # the same rule as kefu.knowledge.answer.language; tools must not import knowledge (DESIGN.md layering)
-    """"zh" if the text has at least half as many CJK characters as Latin letters, else "en"."""
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return "zh" if cjk and cjk * 2 >= latin else "en"
+    """"zh" or "en" (kefu.text.language_of, English when there are no letters)."""
+    return language_of(text, "en")
 
 
 @dataclass

@@ -6,9 +6,10 @@ import pytest
 
 import kefu.dialog.postrules as postrules_mod
 import kefu.dialog.rules as rules_mod
-from kefu.dialog.postrules import PostRules, dedupe_sentences, language_of, limit_length
+from kefu.dialog.postrules import PostRules, dedupe_sentences, limit_length
 from kefu.dialog.rules import PreRules, mask_pii, normalize
 from kefu.errors import ConfigError
+from kefu.text import language_of
 
 
 def test_docstring_examples_hold():
