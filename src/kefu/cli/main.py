@@ -19,7 +19,7 @@ from rich.console import Console
 
 from kefu.errors import KefuError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 app = typer.Typer(
     name="kefu",

@@ -97,7 +97,7 @@ class Assistant:
 
     def __init__(self, *, llm: LLM, store: Any, settings: DialogSettings, intents: Any, kb: Any = None,
                  orders: Any = None, pre: PreRules | None = None, post: PostRules | None = None,
-                 notify: Notify | None = None) -> None:
+                 notify: Notify | None = None, scorer: Any = None) -> None:
         self.llm = llm
         self.store = store
         self.settings = settings
@@ -107,6 +107,8 @@ class Assistant:
         self.pre = pre or PreRules(spelling=settings.spelling)
         self.post = post or PostRules(forbidden=settings.forbidden_words, max_chars=settings.max_answer_chars)
         self.notify = notify or (lambda conv_id, event: None)
+        # best-of-N (settings.candidates > 1): scorer(prompts, completions) -> scores (kefu.dialog.scoring)
+        self.scorer = scorer
 
     # -- public -----------------------------------------------------------------------------
 
@@ -237,8 +239,11 @@ class Assistant:
         msg = self.store.start_assistant_message(conv_id, intent=u.intent, policy=policy, sources=sources,
                                                  prompt=prompt, model=self.llm.model_id if prompt else None)
         parts: list[str] = []
+        pieces = result.stream
+        if policy == "kb" and self.settings.candidates > 1 and self.scorer is not None:
+            pieces = iter([self._best_of(result.prompt, params)])
         try:
-            for piece in result.stream:
+            for piece in pieces:
                 parts.append(piece)
                 yield Event("token", {"text": piece})
                 if cancel is not None and cancel.cancelled:
@@ -262,6 +267,21 @@ class Assistant:
         out = message_out(done)
         self.notify(conv_id, {"type": "message", "message": out})
         yield Event("done", {"message": out, "handoff": False, "silent": False})
+
+    def _best_of(self, prompt: list[Message], params: SamplingParams) -> str:
+        """Generate ``settings.candidates`` answers (different seeds, some temperature) and keep
+        the one the scorer likes best."""
+        from dataclasses import replace
+
+        from kefu.llm.base import GenerationRequest, collect
+
+        texts = []
+        for i in range(self.settings.candidates):
+            p = replace(params, temperature=max(params.temperature, 0.7), seed=i)
+            texts.append(collect(self.llm.stream(GenerationRequest(messages=prompt, params=p)))[0])
+        dicts = [m.to_dict() for m in prompt]
+        scores = self.scorer([dicts] * len(texts), texts)
+        return texts[max(range(len(texts)), key=lambda i: scores[i])]
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -70,6 +70,16 @@ def build_services(settings: Settings, llm: LLM, *, notify: Notify | None = None
     intents = IntentClassifier(registry.embedder, threshold=ds.intent_threshold).fit(texts, labels)
     from kefu.dialog.rules import PreRules
 
+    scorer = None
+    if ds.candidates > 1:
+        if ds.reward_model:
+            from kefu.train.scoring import RewardModelScorer
+
+            scorer = RewardModelScorer(ds.reward_model)
+        else:
+            from kefu.dialog.scoring import RelevanceScorer
+
+            scorer = RelevanceScorer(registry.embedder)
     assistant = Assistant(llm=llm, store=store, settings=ds, intents=intents, kb=kb, orders=orders,
-                          pre=PreRules(spelling=spelling), notify=notify)
+                          pre=PreRules(spelling=spelling), notify=notify, scorer=scorer)
     return Services(assistant, store, registry, kb, orders)

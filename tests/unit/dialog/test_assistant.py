@@ -174,3 +174,16 @@ def test_decide_is_a_pure_function_of_its_inputs():
     assert decide(_u("returns_refund", turn_slots={"order_no": "LM1"}), "open", {}, s).policy == "order"
     assert decide(_u("complaint"), "open", {}, DialogSettings(handoff_on_complaint=False)).policy == "kb"
     assert decide(_u("greeting", flags=["prompt_injection"]), "open", {}, s).policy == "refuse"
+
+
+def test_best_of_n_keeps_the_candidate_the_scorer_prefers(parts, conv):
+    from kefu.dialog.scoring import RelevanceScorer
+
+    a, store, llm, _ = parts
+    a.settings = a.settings.model_copy(update={"candidates": 3})
+    a.scorer = RelevanceScorer(a.kb.embedder)
+    llm.enqueue("I like turtles.", "Items can be returned within 30 days of delivery for a full refund [1].",
+                "Returns [9].")
+    _, done, _ = say(a, conv, "Can I return an item I bought?")
+    assert done["message"]["text"] == "Items can be returned within 30 days of delivery for a full refund [1]."
+    assert len(llm.requests) == 3 and {r.params.seed for r in llm.requests} == {0, 1, 2}
