@@ -50,7 +50,7 @@ class Event:
 
 @dataclass
 class Decision:
-    policy: str  # handoff | order | recommend | greeting | kb | out_of_scope | refuse | queued | silent
+    policy: str  # handoff|order|recommend|greeting|kb|search|out_of_scope|refuse|queued|silent
     reason: str = ""
 
 
@@ -63,6 +63,7 @@ class Understanding:
     out_of_scope: bool
     query: str
     slots: dict[str, str] = field(default_factory=dict)
+    time_sensitive: bool = False
 
 
 def decide(u: Understanding, status: str, state: dict[str, Any], settings: DialogSettings) -> Decision:
@@ -81,6 +82,8 @@ def decide(u: Understanding, status: str, state: dict[str, Any], settings: Dialo
         return Decision("handoff", "repeated_failure")
     # an order number given in this very turn makes a refund/complaint question about that order;
     # one carried from earlier turns does not
+    if u.time_sensitive and u.intent == "out_of_scope":
+        return Decision("search", "time-sensitive question")
     if u.intent == "order_status" or (u.turn.slots.get("order_no") and u.intent in ("returns_refund", "complaint")):
         return Decision("order", "order question")
     if u.intent == "recommendation":
@@ -97,7 +100,7 @@ class Assistant:
 
     def __init__(self, *, llm: LLM, store: Any, settings: DialogSettings, intents: Any, kb: Any = None,
                  orders: Any = None, pre: PreRules | None = None, post: PostRules | None = None,
-                 notify: Notify | None = None, scorer: Any = None) -> None:
+                 notify: Notify | None = None, scorer: Any = None, search: Any = None) -> None:
         self.llm = llm
         self.store = store
         self.settings = settings
@@ -109,6 +112,8 @@ class Assistant:
         self.notify = notify or (lambda conv_id, event: None)
         # best-of-N (settings.candidates > 1): scorer(prompts, completions) -> scores (kefu.dialog.scoring)
         self.scorer = scorer
+        # web search for time-sensitive questions (kefu.tools.search; None = off: "I can't check")
+        self.search = search
 
     # -- public -----------------------------------------------------------------------------
 
@@ -133,6 +138,9 @@ class Assistant:
         elif d.policy == "kb":
             yield from self._grounded(conversation_id, u, state, started, cancel)
             return
+        elif d.policy == "search":
+            yield from self._web(conversation_id, u, state, started)
+            return
         else:
             answer_text, sources = self._fixed_answer(d, u, state)
         msg = self.store.add_message(conversation_id, "assistant", answer_text, policy=d.policy, intent=u.intent,
@@ -153,7 +161,10 @@ class Assistant:
         slots = {**state.get("slots", {}), **turn.slots}
         previous = state.get("questions", [])
         query = rewrite(turn.text, previous, product=slots.get("product"))
-        return Understanding(turn, lang, pred.label, float(pred.score), bool(pred.out_of_scope), query, slots)
+        from kefu.tools.realtime import is_time_sensitive
+
+        return Understanding(turn, lang, pred.label, float(pred.score), bool(pred.out_of_scope), query, slots,
+                             is_time_sensitive(turn.text))
 
     # -- policies ---------------------------------------------------------------------------
 
@@ -233,6 +244,10 @@ class Assistant:
                                 seed=None, repetition_penalty=1.1)
         result = kb_answer(u.query, history, self.llm, self.kb, params=params,
                            persona=self.settings.persona_zh if u.lang == "zh" else self.settings.persona_en)
+        if result.abstained and u.time_sensitive:
+            # not in the knowledge base, and about something that changes: look it up
+            yield from self._web(conv_id, u, state, started)
+            return
         policy = "faq" if result.faq else ("fallback" if result.abstained else "kb")
         sources = [_source_out(i, h) for i, h in enumerate(result.sources, 1)]
         prompt = [m.to_dict() for m in result.prompt] if result.prompt else None
@@ -265,6 +280,32 @@ class Assistant:
         self._save_state(conv_id, state, u)
         done = self.store.finish_message(msg.id, text, latency_ms=int((time.perf_counter() - started) * 1000))
         out = message_out(done)
+        self.notify(conv_id, {"type": "message", "message": out})
+        yield Event("done", {"message": out, "handoff": False, "silent": False})
+
+    def _web(self, conv_id: str, u: Understanding, state: dict[str, Any], started: float) -> Iterator[Event]:
+        """A time-sensitive question answered from numbered web results (or "I can't check that
+        right now" when search is off or fails); the tool and what it returned are stored as the
+        message's sources, which the console shows."""
+        from kefu.tools.realtime import answer_with_search
+
+        params = SamplingParams(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
+        web = answer_with_search(u.turn.text, self.llm, self.search, params=params)
+        sources = [{"n": src.id, "title": src.title, "source": src.url, "text": src.text, "tool": "web_search",
+                    "date": src.date} for src in web.sources]
+        text = web.text
+        if web.status == "ok":
+            checked = self.post.apply(text, question=u.turn.text, n_sources=len(sources))
+            text = checked.text or web.text
+        msg = self.store.add_message(conv_id, "assistant", text, policy="search", intent=u.intent, sources=sources,
+                                     prompt=[m.to_dict() for m in web.prompt] or {"tool": "web_search",
+                                                                                   "status": web.status,
+                                                                                   "error": web.error},
+                                     model=self.llm.model_id if web.prompt else None,
+                                     latency_ms=int((time.perf_counter() - started) * 1000))
+        self._save_state(conv_id, state, u)
+        yield Event("token", {"text": text})
+        out = message_out(msg)
         self.notify(conv_id, {"type": "message", "message": out})
         yield Event("done", {"message": out, "handoff": False, "silent": False})
 

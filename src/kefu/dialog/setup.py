@@ -80,6 +80,9 @@ def build_services(settings: Settings, llm: LLM, *, notify: Notify | None = None
             from kefu.dialog.scoring import RelevanceScorer
 
             scorer = RelevanceScorer(registry.embedder)
+    from kefu.tools.search import load_search
+
     assistant = Assistant(llm=llm, store=store, settings=ds, intents=intents, kb=kb, orders=orders,
-                          pre=PreRules(spelling=spelling), notify=notify, scorer=scorer)
+                          pre=PreRules(spelling=spelling), notify=notify, scorer=scorer,
+                          search=load_search(settings.tools))
     return Services(assistant, store, registry, kb, orders)
