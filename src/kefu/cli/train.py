@@ -148,22 +148,39 @@ def merge(adapter: Annotated[Path, typer.Argument(help="LoRA adapter directory (
 
 @app.command()
 def export(output: Annotated[Path, typer.Option("--output", "-o", help="Directory for sft.jsonl + preferences.jsonl.")],
-           records: Annotated[Path, typer.Option("--records", help="JSONL of stored messages: {id, conversation_id, "
-                                                 "role, text, thumbs?, corrections?} (a store dump).")],
+           records: Annotated[Path | None, typer.Option(
+               "--records", help="JSONL of stored messages: {id, conversation_id, role, text, thumbs?, "
+               "corrections?} (a store dump). Default: read the conversation store itself.")] = None,
+           store_url: Annotated[str | None, typer.Option(
+               "--store", help="Store URL (default: the configured one, e.g. SQLite in ~/.kefu).")] = None,
            ) -> None:
     """Turn feedback into datasets: thumbs-up -> SFT; agent corrections / better answers -> preference pairs.
 
     Example:
 
-      kefu train export --records messages.jsonl -o data/feedback && kefu train dpo --data data/feedback/preferences.jsonl
+      kefu train export -o data/feedback && kefu train dpo dpo --data data/feedback/preferences.jsonl
+
+      kefu train export --store postgresql+psycopg://kefu@db/kefu -o data/feedback
+
+      kefu train export --records messages.jsonl -o data/feedback
     """
     from kefu.train.data import read_records
-    from kefu.train.feedback import StoredMessage, export_datasets
+    from kefu.train.feedback import StoredMessage, export_datasets, from_store
 
     def body() -> None:
-        msgs = [StoredMessage(int(r.data.get("id", i)), str(r.data["conversation_id"]), r.data["role"], r.data["text"],
-                              r.data.get("thumbs"), tuple(r.data.get("corrections") or ()))
-                for i, r in enumerate(read_records(records))]
+        if records is not None:
+            msgs = [StoredMessage(int(r.data.get("id", i)), str(r.data["conversation_id"]), r.data["role"],
+                                  r.data["text"], r.data.get("thumbs"), tuple(r.data.get("corrections") or ()))
+                    for i, r in enumerate(read_records(records))]
+        else:
+            from kefu.config import load_settings
+            from kefu.store import open_store
+
+            store = open_store(store_url or load_settings(None))
+            try:
+                msgs = from_store(store)
+            finally:
+                store.close()
         print(json.dumps(export_datasets(msgs, output)))
 
     _run(body)

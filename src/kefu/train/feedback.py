@@ -120,3 +120,28 @@ def export_datasets(messages: Iterable[StoredMessage], out_dir: str | Path) -> d
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     return {"out_dir": str(out), **data.counts()}
+
+
+_ROLE = {"customer": "user", "assistant": "assistant", "agent": "agent", "system": "system"}
+
+
+def from_store(store: Any, *, page: int = 200) -> list[StoredMessage]:
+    """Every stored message as a :class:`StoredMessage`, with its thumbs and agent corrections
+    (kefu.store.Store; conversations in pages of ``page``)."""
+    corrections: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    offset = 0
+    while batch := store.list_corrections(limit=page, offset=offset):
+        for c in batch:
+            corrections[c.message_id].append((c.id, c.corrected_text))
+        offset += page
+    out: list[StoredMessage] = []
+    offset = 0
+    while convs := store.list_conversations(limit=page, offset=offset):
+        for conv in convs:
+            for m in store.messages(conv.id):
+                fb = store.get_feedback(m.id) if m.role == "assistant" else None
+                corr = tuple(text for _, text in sorted(corrections.get(m.id, [])))  # oldest first
+                out.append(StoredMessage(m.id, conv.id, _ROLE.get(m.role, m.role), m.text, fb.thumbs if fb else None,
+                                         corr))
+        offset += page
+    return out
