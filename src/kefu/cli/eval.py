@@ -12,7 +12,8 @@ app = typer.Typer(help="Evaluate kefu's components on your own labelled data; wr
                        "  kefu eval intent --data test.csv --train train.csv --out reports/intent\n\n"
                        "  kefu eval retrieval --data queries.jsonl --docs docs.jsonl --out reports/retrieval\n\n"
                        "  kefu eval answer --data squad.json --out reports/answer\n\n"
-                       "  kefu eval reward --model out/reward --data pairs.jsonl --out reports/reward",
+                       "  kefu eval reward --model out/reward --data pairs.jsonl --out reports/reward\n\n"
+                       "  kefu eval dialogue --data scripts.yaml --out reports/dialogue",
                   no_args_is_help=True)
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Evaluation data file (see the command's help for formats).")]
@@ -182,5 +183,39 @@ def reward(
         res = evaluate_reward_model(model, pairs, max_length=max_length, batch_size=batch_size,
                                     meta={"data": str(data)})
         _finish(res.report, out, {k: res.scores[k] for k in ("accuracy", "ties", "margin")})
+
+    _run(body)
+
+
+@app.command()
+def dialogue(
+    data: DataOpt, out: OutOpt,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML settings file (model, knowledge "
+                                                                      "base, dialog settings).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="LLM (default: the configured one).")] = None,
+) -> None:
+    """Replay scripted multi-turn conversations (YAML) through the assistant and check the expected
+    intents, policies, slots, handoffs and answer content (format: kefu.evaluate.dialogue).
+
+    Uses the deployment's knowledge base and settings, but records the conversations in a
+    separate SQLite store inside --out, never in the production one.
+
+    Example:
+
+      kefu eval dialogue --data tests/fixtures/evaluate/dialogues.yaml --out reports/dialogue
+    """
+    def body() -> None:
+        from kefu.config import load_settings
+        from kefu.dialog.setup import build_services
+        from kefu.evaluate.dialogue import evaluate_dialogues, read_scripts
+        from kefu.llm.factory import load_llm
+
+        scripts = read_scripts(data)
+        out.mkdir(parents=True, exist_ok=True)
+        settings = load_settings(config, llm={"model": model},
+                                 store={"url": f"sqlite:///{(out / 'eval-conversations.db').resolve()}"})
+        services = build_services(settings, load_llm(settings.llm))
+        res = evaluate_dialogues(services.assistant, services.store, scripts, meta={"data": str(data)})
+        _finish(res.report, out, res.scores)
 
     _run(body)

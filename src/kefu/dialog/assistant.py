@@ -84,7 +84,9 @@ def decide(u: Understanding, status: str, state: dict[str, Any], settings: Dialo
     # one carried from earlier turns does not
     if u.time_sensitive and u.intent == "out_of_scope":
         return Decision("search", "time-sensitive question")
-    if u.intent == "order_status" or (u.turn.slots.get("order_no") and u.intent in ("returns_refund", "complaint")):
+    # ... and so does one given right after the assistant asked for it
+    if u.intent == "order_status" or (u.turn.slots.get("order_no") and (
+            u.intent in ("returns_refund", "complaint") or state.get("awaiting") == "order_no")):
         return Decision("order", "order question")
     if u.intent == "recommendation":
         return Decision("recommend", "asked for a recommendation")
@@ -199,11 +201,11 @@ class Assistant:
         if self.orders is None:
             return replies.text("out_of_scope", u.lang), []
         no, phone = u.slots.get("order_no"), u.slots.get("phone")
+        state["awaiting"] = None if (no or phone) else "order_no"
         if no:
             order = order_status(self.orders, no)
             if order is None:
                 return replies.text("order_not_found", u.lang, order_no=no), []
-            state.setdefault("orders_seen", [])
             return replies.order_summary(order, u.lang), [{"n": 1, "title": f"order {no}", "source": "orders",
                                                            "text": replies.order_summary(order, u.lang)}]
         if phone:
