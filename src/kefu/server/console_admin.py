@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,16 +73,10 @@ async def kb_upload(request: Request) -> dict[str, Any]:
     uploads = [f for f in form.getlist("files") if hasattr(f, "filename")]
     if not uploads:
         raise InvalidRequestError("no files uploaded", param="files", hint="send multipart field 'files'")
+    from kefu.server.kb_routes import save_uploads
+
     kb = await asyncio.to_thread(_kb, request)
-    folder = kb.dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for up in uploads:
-        name = Path(str(up.filename or "upload.txt")).name  # never let a client pick a directory
-        dest = folder / name
-        with dest.open("wb") as out:
-            shutil.copyfileobj(up.file, out)  # type: ignore[union-attr]
-        paths.append(dest)
+    paths = save_uploads(kb, uploads)
     summary = await asyncio.to_thread(kb.add, paths)
     return {"uploaded": [p.name for p in paths], **summary.to_dict()}
 

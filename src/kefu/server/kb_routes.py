@@ -46,6 +46,20 @@ class SearchRequest(BaseModel):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
 
 
+def save_uploads(kb: Any, uploads: list[Any]) -> list[Path]:
+    """Write uploaded files into the knowledge base's ``uploads/`` folder (file names only: a
+    client never picks a directory); returns their paths, ready for ``kb.add``."""
+    folder = kb.dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for up in uploads:
+        dest = folder / Path(str(up.filename or "upload")).name
+        with dest.open("wb") as out:
+            shutil.copyfileobj(up.file, out)
+        paths.append(dest)
+    return paths
+
+
 def attach(app: Any, state: AppState) -> None:
     from kefu.knowledge.bm25 import warm_up
     from kefu.knowledge.registry import KnowledgeBaseRegistry
@@ -98,15 +112,7 @@ async def add_documents(name: str, request: Request) -> dict[str, Any]:
         uploads = [f for f in form.getlist("files") if hasattr(f, "filename")]
         if not uploads:
             raise InvalidRequestError("no files uploaded", param="files", hint="send multipart field 'files'")
-        folder = kb.dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for up in uploads:
-            fname = Path(str(up.filename or "upload")).name  # never let a client pick a directory
-            dest = folder / fname
-            with dest.open("wb") as out:
-                shutil.copyfileobj(up.file, out)  # type: ignore[union-attr]
-            paths.append(dest)
+        paths = save_uploads(kb, uploads)
     else:
         try:
             body = AddPathsRequest(**json.loads(await request.body() or b"{}"))
