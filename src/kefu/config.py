@@ -187,6 +187,11 @@ class DialogSettings(Section):
         "Be concise and polite.", description="Persona (system prompt opening) for English conversations.")
     persona_zh: str = Field("你是鹿鸣家居（一家家电网店）的智能客服，回答简洁、礼貌。",
                             description="Persona for Chinese conversations.")
+    prompts_file: str | None = Field(None, description="A YAML file of prompt templates whose fields override "
+                                     "the built-in ones (kefu/knowledge/prompts.yaml; docs/knowledge.md, "
+                                     "'Prompts'). None: the built-ins.")
+    prompt_examples: bool = Field(False, description="Show the answer prompt's worked examples (a cited answer "
+                                  "and an abstention) to the model as few-shot turns. Off: shorter prompts.")
     knowledge_base: str = Field("default", description="Name of the knowledge base the assistant answers from.")
     load_demo: bool = Field(True, description="Load the bundled demo company (demo/) into an empty knowledge "
                             "base and use its orders database on first start.")
@@ -194,6 +199,10 @@ class DialogSettings(Section):
                                   "and recommendations; default: the demo's, built under data_dir.")
     intent_threshold: float | None = Field(None, description="Out-of-scope threshold on the intent score "
                                            "(None: estimated by cross-validation when the classifier is fitted).")
+    intent_llm: bool = Field(False, description="Ask the LLM for the intent when the embedding classifier is "
+                             "not sure (score below the threshold), with retrieved intent examples as few-shot "
+                             "demonstrations; an answer naming no intent keeps the embedding prediction.")
+    intent_llm_shots: int = Field(8, ge=0, description="Intent examples shown to the LLM (0 = zero-shot).")
     max_unresolved: int = Field(2, description="Hand off to a human after this many unanswered turns in a row.")
     handoff_on_complaint: bool = Field(True, description="Hand complaints to a human at once.")
     forbidden_words: list[str] = Field(default_factory=list, description="Words masked in answers (***).")

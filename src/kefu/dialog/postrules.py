@@ -36,6 +36,20 @@ SENTENCE = re.compile(r"[^。！？!?；;.\n]+(?:[。！？!?；;]+|\.(?=\s|$)|\
 CITATION = re.compile(r"\s?\[(\d{1,3})\]")
 
 
+# the model saying the sources lack the answer (the prompt tells it to say so), in either language
+DONT_KNOW = re.compile(r"\b(?:i\s+(?:do\s*n[o']t|don’t)\s+know|not\s+(?:mentioned|covered)\s+in\s+the\s+sources|"
+                       r"the\s+sources\s+(?:do\s+not|don't)\s+(?:say|contain|mention))\b|不知道|资料中没有|无法回答",
+                       re.IGNORECASE)
+
+
+def says_dont_know(text: str) -> bool:
+    """True when an uncited answer is the model declining (``"I don't know; ..."``, ``"资料中没有…"``).
+
+    ``says_dont_know("I don't know; the sources say nothing about gift wrapping.")`` -> ``True``
+    """
+    return bool(DONT_KNOW.search(text)) and not CITATION.search(text)
+
+
 def sentences(text: str) -> list[str]:
     return [s for s in (m.group(0) for m in SENTENCE.finditer(text)) if s.strip()]
 

@@ -1,9 +1,9 @@
 """Prompting toolkit: templates, retrieved few-shot demonstrations, chain of thought, verbalisers.
 
-Prompts are data here: a :class:`PromptTemplate` has the four classic parts — *instruction*
-(what to do), *context* (background the model may use), *input data* (this case) and the
-*output indicator* (how the answer starts) — and renders to ``kefu.llm.base.Message`` lists, so
-the exact prompt can be logged.
+Prompts are data here: a :class:`PromptTemplate` (defined in :mod:`kefu.llm.prompt`, re-exported
+here) has the classic parts — *instruction* (what to do), *context* (background the model may
+use), *input data* (this case), *output format* and the *output indicator* (how the answer
+starts) — and renders to ``kefu.llm.base.Message`` lists, so the exact prompt can be logged.
 
     tpl = PromptTemplate("Classify the customer's intent.", output_indicator="Intent:")
     bank = ExampleBank([Example("where is my card?", "card_arrival"), ...], load_embedder("default"))
@@ -31,45 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kefu.errors import InvalidRequestError
 from kefu.knowledge.embeddings import Embedder
 from kefu.llm.base import LLM, GenerationRequest, Message, SamplingParams, collect
+from kefu.llm.prompt import Example, PromptTemplate
 
 GREEDY = SamplingParams(max_tokens=8, temperature=0.0, repetition_penalty=1.0)
-
-
-@dataclass(frozen=True)
-class Example:
-    """A demonstration: an input and the output the model should give."""
-
-    input: str
-    output: str
-
-
-@dataclass(frozen=True)
-class PromptTemplate:
-    """Instruction / Context / Input data / Output indicator, rendered to chat messages.
-
-    ``render("text")`` -> ``[system: instruction (+ context)], [user: "<input_label>: text\\n<output_indicator>"]``
-    with demonstrations as user/assistant turns in between.
-    """
-
-    instruction: str
-    context: str = ""
-    input_label: str = "Input"
-    output_indicator: str = "Output:"
-
-    def user_turn(self, input_data: str) -> str:
-        return f"{self.input_label}: {input_data}\n{self.output_indicator}".strip()
-
-    def render(self, input_data: str, *, context: str | None = None,
-               demonstrations: Sequence[Example] = ()) -> list[Message]:
-        ctx = self.context if context is None else context
-        system = self.instruction + (f"\n\nContext:\n{ctx}" if ctx else "")
-        messages = [Message("system", system)]
-        for demo in demonstrations:
-            messages += [Message("user", self.user_turn(demo.input)), Message("assistant", demo.output)]
-        messages.append(Message("user", self.user_turn(input_data)))
-        return messages
 
 
 class ExampleBank:
@@ -78,22 +45,28 @@ class ExampleBank:
     Vectors are computed once, on first use. ``nearest(text, k)`` returns the ``k`` most similar
     examples ordered least similar first, so the best one sits right before the input.
     ``per_label`` caps how many examples of one output are taken (diversity; 0 = no cap).
+    ``vectors`` (n, dim): the examples' query embeddings if already computed (e.g. while fitting
+    an intent classifier on the same texts).
     """
 
-    def __init__(self, examples: Sequence[Example], embedder: Embedder) -> None:
+    def __init__(self, examples: Sequence[Example], embedder: Embedder, *, vectors: np.ndarray | None = None) -> None:
         self.examples = list(examples)
         self.embedder = embedder
-        self._vectors: np.ndarray | None = None
+        if vectors is not None and len(vectors) != len(self.examples):
+            raise InvalidRequestError(f"{len(vectors)} vectors for {len(self.examples)} examples",
+                                      hint="pass one vector per example, in the same order")
+        self._vectors: np.ndarray | None = None if vectors is None else np.asarray(vectors, dtype=np.float32)
 
     def _matrix(self) -> np.ndarray:
         if self._vectors is None:
             self._vectors = self.embedder.embed_queries([e.input for e in self.examples])  # (n, dim)
         return self._vectors
 
-    def nearest(self, text: str, k: int, *, per_label: int = 0) -> list[Example]:
+    def nearest(self, text: str, k: int, *, per_label: int = 0, vector: np.ndarray | None = None) -> list[Example]:
+        """``vector``: ``text``'s query embedding if the caller already has it."""
         if k <= 0 or not self.examples:
             return []
-        query = self.embedder.embed_queries([text])[0]  # (dim,)
+        query = self.embedder.embed_queries([text])[0] if vector is None else vector  # (dim,)
         order = np.argsort(-(self._matrix() @ query))
         picked: list[Example] = []
         counts: dict[str, int] = {}
@@ -208,12 +181,13 @@ def intent_template(labels: Sequence[str]) -> PromptTemplate:
 
 
 def classify(text: str, labels: Sequence[str], llm: LLM, *, bank: ExampleBank | None = None, k: int = 0,
-             per_label: int = 0) -> tuple[str | None, str]:
+             per_label: int = 0, vector: np.ndarray | None = None) -> tuple[str | None, str]:
     """Prompted classification (zero-shot when ``k == 0``, else ``k`` retrieved demonstrations).
 
     Returns (label or None, raw output). Demonstrations show the label word, not the label id.
+    ``vector``: ``text``'s embedding, if already computed (spares the bank one embedding).
     """
-    demos = bank.nearest(text, k, per_label=per_label) if bank and k else []
+    demos = bank.nearest(text, k, per_label=per_label, vector=vector) if bank and k else []
     demos = [Example(d.input, label_word(d.output)) for d in demos]
     out = generate(llm, intent_template(labels).render(text, demonstrations=demos))
     return match_label(out, {lab: label_word(lab) for lab in labels}), out

@@ -43,12 +43,14 @@ def demo_spelling() -> dict[str, list[str]]:
 
 
 def build_services(settings: Settings, llm: LLM, *, notify: Notify | None = None) -> Services:
-    from kefu.dialog.intents import IntentClassifier
+    from kefu.dialog.intents import IntentClassifier, LLMIntents
+    from kefu.knowledge.answer import load_prompts
     from kefu.knowledge.registry import KnowledgeBaseRegistry
     from kefu.store import open_store
     from kefu.tools.sqldb import ReadOnlyDB
 
     ds = settings.dialog
+    prompts = load_prompts(ds.prompts_file)  # first: a bad prompts file stops the start, naming the file
     store = open_store(settings)
     registry = KnowledgeBaseRegistry(settings)
     kb = registry.get_or_create(ds.knowledge_base)
@@ -67,7 +69,11 @@ def build_services(settings: Settings, llm: LLM, *, notify: Notify | None = None
     examples = load_intents(Path(settings.data_dir).expanduser())
     texts = [t for ex in examples.values() for t in ex]
     labels = [label for label, ex in examples.items() for _ in ex]
-    intents = IntentClassifier(registry.embedder, threshold=ds.intent_threshold).fit(texts, labels)
+    clf = IntentClassifier(registry.embedder, threshold=ds.intent_threshold)
+    vectors = clf.embed(texts)  # embedded once: for fitting, and as the LLM's example bank
+    intents: Any = clf.fit_embeddings(vectors, labels)
+    if ds.intent_llm:
+        intents = LLMIntents(clf, llm, examples, k=ds.intent_llm_shots, vectors=vectors)
     from kefu.dialog.rules import PreRules
 
     scorer = None
@@ -84,5 +90,5 @@ def build_services(settings: Settings, llm: LLM, *, notify: Notify | None = None
 
     assistant = Assistant(llm=llm, store=store, settings=ds, intents=intents, kb=kb, orders=orders,
                           pre=PreRules(spelling=spelling), notify=notify, scorer=scorer,
-                          search=load_search(settings.tools))
+                          search=load_search(settings.tools), prompts=prompts)
     return Services(assistant, store, registry, kb, orders)

@@ -73,6 +73,15 @@ def test_answer_without_valid_citation_quotes_the_best_passage(parts, conv):
     assert done["message"]["text"].endswith("[1]") and "30 days" in done["message"]["text"]
 
 
+def test_model_declining_is_an_abstention_not_a_quoted_passage(parts, conv):
+    a, store, llm, _ = parts
+    llm.enqueue("I don't know; the sources say nothing about that.")
+    _, done, _ = say(a, conv, "Can I return an item I bought?")
+    text = done["message"]["text"]
+    assert "human agent" in text and "30 days" not in text, "the standard abstention, offering a human"
+    assert store.get_conversation(conv).state["unresolved"] == 1, "declined counts as unresolved (towards handoff)"
+
+
 def test_faq_direct_answer_does_not_call_the_model(parts, conv):
     a, _, llm, _ = parts
     meta, done, _ = say(a, conv, "How long does shipping take?")
