@@ -138,7 +138,7 @@ def ask(name: Name, question: Annotated[str, typer.Argument(help="The question."
     import sys
 
     from kefu.config import load_settings
-    from kefu.knowledge.answer import answer
+    from kefu.knowledge.answer import answer, language, load_prompts
     from kefu.knowledge.registry import KnowledgeBaseRegistry
     from kefu.llm.factory import load_llm
 
@@ -146,7 +146,10 @@ def ask(name: Name, question: Annotated[str, typer.Argument(help="The question."
         settings = load_settings(config, llm={"model": model}, knowledge={"embedder": embedder})
         kb = KnowledgeBaseRegistry(settings).open(name)
         llm = load_llm(settings.llm)
-        res = answer(question, [], llm, kb)
+        d = settings.dialog  # the same prompt as the assistant: deployment templates and persona
+        persona = d.persona_zh if language(question) == "zh" else d.persona_en
+        res = answer(question, [], llm, kb, persona=persona, prompts=load_prompts(d.prompts_file),
+                     examples=d.prompt_examples)
         for piece in res.stream:
             sys.stdout.write(piece)
             sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""`kefu train ...`: the training pipeline (pretrain, sft, reward, rl, dpo, kto, task heads, merge, export)."""
+"""`kefu train ...`: the training pipeline (pretrain, sft, reward, rl, dpo, kto, task heads, merge, gguf, export)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 app = typer.Typer(help="Train models on your own data: pre-training, SFT, reward model, RL, DPO/KTO, "
-                  "intent/NER heads; merge LoRA; export feedback as datasets. See docs/training.md.",
+                  "intent/NER heads; merge LoRA; write GGUF; export feedback as datasets. See docs/training.md.",
                   no_args_is_help=True)
 
 ConfigArg = Annotated[str | None, typer.Argument(
@@ -144,6 +144,28 @@ def merge(adapter: Annotated[Path, typer.Argument(help="LoRA adapter directory (
     from kefu.train.merge import merge_lora
 
     _run(lambda: print(merge_lora(adapter, output, base)))
+
+
+@app.command()
+def gguf(model: Annotated[Path, typer.Argument(
+             help="HF model directory (LlamaForCausalLM / MistralForCausalLM), or a LoRA adapter on one.")],
+         output: Annotated[Path, typer.Argument(help="The .gguf file to write.")],
+         dtype: Annotated[str, typer.Option(
+             "--dtype", help="Matrix type: f16 (half size, near-exact), f32 (exact) or q8_0 (quarter size).")] = "f16",
+         base: Annotated[Path | None, typer.Option(
+             "--base", help="Base model of an adapter (default: from adapter_config.json).")] = None,
+         ) -> None:
+    """Write a LLaMA-family model as GGUF for the llama.cpp backend (other architectures: llama.cpp's converter).
+
+    Examples:
+
+      kefu train gguf out/sft-merged out/sft.gguf && kefu serve --model out/sft.gguf
+
+      kefu train gguf out/sft out/sft-q8.gguf --dtype q8_0     # a LoRA adapter is merged first
+    """
+    from kefu.train.gguf_export import export_gguf
+
+    _run(lambda: print(export_gguf(model, output, dtype=dtype, base=base)))  # type: ignore[arg-type]
 
 
 @app.command()
