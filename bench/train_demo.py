@@ -3,7 +3,7 @@
 1. the bundled GGUF -> an HF directory (kefu train base-model);
 2. SFT (LoRA) on the demo company's English FAQ: answer-contains-fact rate on the training
    questions and on paraphrases never trained on, before -> after (greedy decoding);
-3. reward model on LLaMA-Factory's dpo_en_demo pairs (../shared/data): held-out pairwise accuracy;
+3. reward model on Anthropic hh-rlhf harmless-base pairs (../shared/data): held-out pairwise accuracy;
 4. DPO from the SFT model on FAQ pairs (chosen = FAQ answer, rejected = the base model's own
    answer): preference accuracy and margins before -> after;
 5. RL (GRPO) from the SFT model against the step-3 reward model: mean reward and KL before -> after.
@@ -70,8 +70,11 @@ def main() -> None:
     ap.add_argument("--n-faq", type=int, default=8, help="FAQ questions (with a number in the answer) to teach")
     ap.add_argument("--max-new", type=int, default=24, help="tokens generated per answer in the fact check")
     ap.add_argument("--sft-epochs", type=float, default=6)
-    ap.add_argument("--rm-pairs", type=int, default=48)
-    ap.add_argument("--rl-steps", type=int, default=2)
+    ap.add_argument("--rm-pairs", type=int, default=200, help="hh-rlhf training pairs (the shortest)")
+    ap.add_argument("--rm-heldout", type=int, default=200, help="hh-rlhf pairs held out for pairwise accuracy")
+    ap.add_argument("--rm-max-length", type=int, default=192)
+    ap.add_argument("--rm-lr", type=float, default=2e-4)
+    ap.add_argument("--rl-steps", type=int, default=10)
     ap.add_argument("--dpo-steps", type=int, default=3)
     ap.add_argument("--stages", default="sft,reward,dpo,rl", help="which steps to run (sft is reused if done)")
     a = ap.parse_args()
@@ -149,28 +152,55 @@ def main() -> None:
 
 
 def save(result: dict, timings: dict) -> None:
-    result["seconds"] = {k: round(v, 1) for k, v in timings.items()}
-    (ROOT / "bench/results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench/results/train_demo.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    """Write the stages run now over those of an earlier run (``--stages`` reruns only some)."""
+    out = ROOT / "bench/results/train_demo.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    merged = json.loads(out.read_text()) if out.is_file() else {}
+    merged.update(result)
+    merged["seconds"] = {**merged.get("seconds", {}), **{k: round(v, 1) for k, v in timings.items()}}
+    out.write_text(json.dumps(merged, indent=2, ensure_ascii=False))
+
+
+HH = ROOT.parent / "shared/data/preference/hh-rlhf-harmless-base-test.jsonl.gz"
 
 
 def reward_stage(a, work, data, base, common, timings):  # type: ignore[no-untyped-def]
+    """Reward model on Anthropic hh-rlhf harmless-base (test file): a seeded split into
+    ``--rm-heldout`` held-out pairs and training pairs (the shortest ``--rm-pairs`` of the rest,
+    to fit CPU time). Pairwise accuracy is measured on *every* held-out pair with
+    ``kefu.evaluate.reward`` (left-truncated to 256 tokens); "before" is the trainer's evaluation
+    of the untrained (random) head on its 5% validation split, i.e. chance."""
+    import gzip
+
+    from kefu.evaluate.datafiles import read_preferences
+    from kefu.evaluate.reward import evaluate_reward_model
     from kefu.train.config import load_run_config
     from kefu.train.runner import run_stage
 
-    # reward model on public preference pairs (English); the shortest ones, to fit CPU time
-    pairs = json.loads(Path(ROOT.parent / "shared/data/preference/dpo_en_demo.json").read_text(encoding="utf-8"))
-    random.Random(0).shuffle(pairs)
-    pairs.sort(key=lambda r: len(r["conversations"][-1]["value"]) + max(len(r["chosen"]["value"]), len(r["rejected"]["value"])))
-    (data / "rm_pairs.json").write_text(json.dumps(pairs[: a.rm_pairs], ensure_ascii=False), encoding="utf-8")
+    rows = [json.loads(line) for line in gzip.open(HH, "rt", encoding="utf-8")]
+    random.Random(0).shuffle(rows)
+    heldout, rest = rows[: a.rm_heldout], rows[a.rm_heldout:]
+    rest.sort(key=lambda r: max(len(r["chosen"]), len(r["rejected"])))
+    for name, part in (("rm_train.jsonl", rest[: a.rm_pairs]), ("rm_heldout.jsonl", heldout)):
+        (data / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part), encoding="utf-8")
+    pairs = read_preferences(data / "rm_heldout.jsonl")
     t = time.time()
     rm = run_stage(load_run_config("reward-lora", [], **{
-        "model.path": str(base), "data.train": [{"path": str(data / "rm_pairs.json")}], "data.val_fraction": 0.25,
-        "data.max_length": 160, "train.output_dir": str(work / "reward"), "train.epochs": 1,
-        "train.learning_rate": 2e-4, **{f"train.{k}": v for k, v in common.items()}}))
+        "model.path": str(base), "data.train": [{"path": str(data / "rm_train.jsonl")}], "data.val_fraction": 0.05,
+        "data.max_length": a.rm_max_length, "train.output_dir": str(work / "reward"), "train.epochs": 1,
+        "train.learning_rate": a.rm_lr, **{f"train.{k}": v for k, v in common.items()}}))
     timings["reward_s"] = time.time() - t
-    return {k: rm["metrics"][k] for k in ("pairwise_accuracy_before", "pairwise_accuracy", "margin_before", "margin",
-                                          "train_pairs", "heldout_pairs")}
+    t = time.time()
+    res = evaluate_reward_model(str(work / "reward"), pairs, max_length=256)
+    res.report.write(work / "reward_eval")
+    timings["reward_eval_after_s"] = time.time() - t
+    return {"data": "hh-rlhf harmless-base test (Anthropic), seeded split",
+            "train_pairs": rm["metrics"]["train_pairs"], "steps": rm["steps"], "max_length": a.rm_max_length,
+            "heldout_pairs": len(pairs),
+            "heldout_accuracy": res.scores["accuracy"],
+            "trainer_eval_accuracy_before": rm["metrics"]["pairwise_accuracy_before"],
+            "trainer_eval_accuracy": rm["metrics"]["pairwise_accuracy"],
+            "margin_before": rm["metrics"]["margin_before"], "margin": rm["metrics"]["margin"]}
 
 
 def dpo_stage(a, work, data, merged, rows, train_items, base_answers, common, timings):  # type: ignore[no-untyped-def]
@@ -201,7 +231,7 @@ def rl_stage(a, work, data, merged, timings):  # type: ignore[no-untyped-def]
         "model.path": merged, "data.train": [{"path": str(data / "faq_sft.jsonl")}], "data.val_fraction": 0.25,
         "data.max_length": 256, "train.output_dir": str(work / "rl"), "train.max_steps": a.rl_steps,
         "train.learning_rate": 2e-4, "rl.reward_model": str(work / "reward"), "rl.max_completion_length": 16,
-        "rl.num_generations": 4, "rl.eval_prompts": 4, "train.batch_size": 8, "train.logging_steps": 1,
+        "rl.num_generations": 4, "rl.eval_prompts": 8, "train.batch_size": 8, "train.logging_steps": 1,
         "train.report_to": ["tensorboard"]}))
     timings["rl_s"] = time.time() - t
     return {k: rl["metrics"].get(k) for k in ("reward_before", "reward_after", "kl_before", "kl_after",

@@ -12,6 +12,7 @@ app = typer.Typer(help="Evaluate kefu's components on your own labelled data; wr
                        "  kefu eval intent --data test.csv --train train.csv --out reports/intent\n\n"
                        "  kefu eval retrieval --data queries.jsonl --docs docs.jsonl --out reports/retrieval\n\n"
                        "  kefu eval answer --data squad.json --out reports/answer\n\n"
+                       "  kefu eval answer --data kb_qa.jsonl --kb default --out reports/kb-answer\n\n"
                        "  kefu eval reward --model out/reward --data pairs.jsonl --out reports/reward\n\n"
                        "  kefu eval dialogue --data scripts.yaml --out reports/dialogue",
                   no_args_is_help=True)
@@ -128,21 +129,40 @@ def retrieval(
 @app.command()
 def answer(
     data: DataOpt, out: OutOpt,
+    kb: Annotated[str | None, typer.Option("--kb", help="Answer from this knowledge base (the mode for a .jsonl "
+                                                        "file; default there: dialog.knowledge_base).")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="LLM: default (bundled), a .gguf, an HF dir, "
                                                                       "openai:M@URL, or fake.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML settings file.")] = None,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer in tokens.")] = 32,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Longest answer in tokens (default: 32 "
+                                                                        "for SQuAD, dialog.max_tokens for a "
+                                                                        "knowledge base).")] = None,
     limit: LimitOpt = None,
 ) -> None:
-    """SQuAD exact match / F1 of the LLM answering from each passage, with abstention.
+    """Answer quality, in one of two modes chosen by the data file.
 
-    Data: SQuAD 1.1/2.0 JSON (unanswerable questions have is_impossible: true).
+    SQuAD JSON (1.1/2.0; unanswerable questions have is_impossible: true): the LLM answers from
+    each given passage; exact match / F1, with abstention.
 
-    Example:
+    JSONL questions about a knowledge base, one a line: {"question": "...", "answers": ["gold fact",
+    ...], "lang": "en"} with "answers": [] when the knowledge base cannot answer it. Each goes
+    through the assistant's grounded answer path (FAQ match, retrieval, numbered sources, the
+    configured model and persona); scored for correctness, retrieval hits, citation precision
+    (the cited source contains a gold fact), uncited answers and abstention. Without --kb it uses
+    dialog.knowledge_base, loading the demo company into it first when it is empty and
+    dialog.load_demo is on, as `kefu serve` does.
+
+    Examples:
 
       kefu eval answer --data squad2-small.json --limit 100 --out reports/answer
+
+      kefu eval answer --data demo/eval/kb_qa.jsonl --out reports/kb-answer
+
+      kefu eval answer --data my_questions.jsonl --kb support --model openai:qwen@http://gpu:8000/v1 --out r/kb
     """
-    def body() -> None:
+    kb_mode = kb is not None or data.name.endswith((".jsonl", ".jsonl.gz"))
+
+    def squad() -> None:
         from kefu.config import load_settings
         from kefu.evaluate.answer import evaluate_answers
         from kefu.evaluate.datafiles import read_squad
@@ -151,11 +171,50 @@ def answer(
         items = read_squad(data)
         items = items[:limit] if limit else items
         llm = load_llm(load_settings(config, llm={"model": model}).llm)
-        res = evaluate_answers(llm, items, max_tokens=max_tokens, meta={"data": str(data)})
+        res = evaluate_answers(llm, items, max_tokens=max_tokens or 32, meta={"data": str(data)})
         _finish(res.report, out, {k: res.scores[k] for k in ("exact_match", "f1", "has_answer_f1",
                                                              "abstention_recall", "grounded")})
 
-    _run(body)
+    def knowledge() -> None:
+        from kefu.config import load_settings
+        from kefu.dialog.setup import demo_paths
+        from kefu.evaluate.datafiles import read_kb_questions
+        from kefu.evaluate.kb_answer import evaluate_kb_answers
+        from kefu.knowledge.answer import load_prompts
+        from kefu.knowledge.registry import KnowledgeBaseRegistry
+        from kefu.llm.base import SamplingParams
+        from kefu.llm.factory import load_llm
+
+        items = read_kb_questions(data)
+        items = items[:limit] if limit else items
+        settings = load_settings(config, llm={"model": model})
+        ds = settings.dialog
+        name = kb or ds.knowledge_base
+        prompts = load_prompts(ds.prompts_file)  # a bad prompts file fails before the slow parts
+        registry = KnowledgeBaseRegistry(settings)
+        try:
+            if name == ds.knowledge_base and ds.load_demo:
+                base = registry.get_or_create(name)
+                if base.stats()["documents"] == 0:
+                    typer.echo(f"loading the demo company into knowledge base {name!r} (first run only)", err=True)
+                    base.add(demo_paths(), progress=True)
+            else:
+                base = registry.open(name)
+            # the assistant's sampling and prompt (kefu.dialog.assistant), a fixed seed so runs repeat
+            params = SamplingParams(max_tokens=max_tokens or ds.max_tokens, temperature=ds.temperature,
+                                    repetition_penalty=1.1, seed=0)
+            res = evaluate_kb_answers(load_llm(settings.llm), base, items, params=params,
+                                      personas={"zh": ds.persona_zh, "en": ds.persona_en},
+                                      options={"prompts": prompts, "examples": ds.prompt_examples},
+                                      meta={"data": str(data), "prompts file": ds.prompts_file or "built-in",
+                                            "few-shot examples": ds.prompt_examples})
+        finally:
+            registry.close()
+        _finish(res.report, out, {k: res.scores[k] for k in (
+            "answer_correct", "correct_and_supported", "retrieval_hit", "citation_precision", "supported_answers", "uncited_answers",
+            "abstention_precision", "abstention_recall", "faq_direct")})
+
+    _run(knowledge if kb_mode else squad)
 
 
 @app.command()

@@ -9,8 +9,8 @@ unanswerable question, wrong on an answerable one.
 Reported: EM / F1 over all questions (SQuAD 2.0 style), over answerable ones, abstention
 precision / recall on unanswerable ones, and ``grounded`` — the share of non-abstaining
 answers whose normalised text occurs in the passage (the answer was taken from the source,
-not invented). Citation precision against a knowledge base needs the dialogue layer's cited
-answers and is not measured here.
+not invented). Answers from a knowledge base, with citation precision, retrieval hits and
+abstention on questions it cannot answer, are measured by :mod:`kefu.evaluate.kb_answer`.
 
 Example::
 

@@ -10,6 +10,8 @@ intent examples               CSV with a header holding ``text`` and ``category`
 SQuAD                         SQuAD 1.1/2.0 JSON (``data[].paragraphs[].qas[]``)
 preference pairs              JSONL or ``.jsonl.gz``: ``{"chosen", "rejected"}`` (+ ``"prompt"``)
 retrieval queries / docs      JSONL ``{"query", "relevant": [ids]}`` and ``{"id", "text"}``
+knowledge-base questions      JSONL ``{"question", "answers": [gold facts], "lang"?, "id"?}``;
+                              ``"answers": []`` = the knowledge base cannot answer it
 ============================  =====================================================================
 
 Example::
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from kefu.errors import DataError
+from kefu.evaluate.metrics.text import match_tokens
+from kefu.train.data.formats import split_hh
 
 _HINT = "fix or delete that line and run again"
 
@@ -182,18 +186,27 @@ class PreferencePair:
     prompt: str
     chosen: str
     rejected: str
+    history: tuple[tuple[str, str], ...] = ()  # (role, content) turns before the answer (hh-rlhf dialogues)
 
 
 def read_preferences(path: str | Path) -> list[PreferencePair]:
     """Preference pairs from JSONL (optionally gzipped): ``chosen``/``rejected`` strings and an
-    optional ``prompt`` (hh-rlhf stores the whole dialogue in chosen/rejected, prompt empty)."""
+    optional ``prompt``. hh-rlhf stores the whole dialogue in chosen/rejected with no prompt: such
+    pairs are split into the shared turns (``history``) and the two final answers, as
+    ``kefu train reward`` splits them, so a reward model is scored on the text it was trained on."""
     path = Path(path)
     pairs = []
     for n, obj in read_jsonl(path):
         prompt = obj.get("prompt", "")
         if not isinstance(prompt, str):
             raise _bad(path, n, "field 'prompt' must be a string")
-        pairs.append(PreferencePair(prompt, _need_str(path, n, obj, "chosen"), _need_str(path, n, obj, "rejected")))
+        chosen, rejected = _need_str(path, n, obj, "chosen"), _need_str(path, n, obj, "rejected")
+        split_c, split_r = (split_hh(chosen), split_hh(rejected)) if not prompt else (None, None)
+        if split_c and split_r and split_c[0] == split_r[0]:  # hh-rlhf: the dialogue becomes chat turns
+            history = tuple((m["role"], m["content"]) for m in split_c[0])
+            pairs.append(PreferencePair("", split_c[1], split_r[1], history))
+        else:
+            pairs.append(PreferencePair(prompt, chosen, rejected))
     return _nonempty_list(path, pairs)
 
 
@@ -224,4 +237,52 @@ def read_documents(path: str | Path) -> list[tuple[str, str]]:
             raise _bad(path, n, f"duplicate id {did!r}")
         seen.add(did)
         out.append((did, _need_str(path, n, obj, "text")))
+    return _nonempty_list(path, out)
+
+
+@dataclass(frozen=True)
+class KBQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]  # acceptable gold facts; empty = the knowledge base cannot answer it
+    lang: str | None = None  # "zh" | "en"; None = detected from the question
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def read_kb_questions(path: str | Path) -> list[KBQuestion]:
+    """Questions for :mod:`kefu.evaluate.kb_answer` from JSONL, one a line::
+
+        {"question": "How long is the warranty?", "answers": ["1 year", "one year"], "lang": "en"}
+        {"question": "你们卖汽车吗？", "answers": []}
+
+    ``answers`` is required (a typo such as ``"answer"`` must not turn a question into an
+    unanswerable one); each gold answer is a short fact that a right reply contains, and must
+    hold a letter or digit. ``id`` defaults to ``line N`` and must be unique.
+    """
+    path = Path(path)
+    out: list[KBQuestion] = []
+    seen: set[str] = set()
+    for n, obj in read_jsonl(path):
+        q = _need_str(path, n, obj, "question")
+        golds = obj.get("answers")
+        if not isinstance(golds, list) or not all(isinstance(g, str) for g in golds):
+            raise _bad(path, n, "field 'answers' is missing or not a list of strings "
+                                "(the gold facts; [] when the knowledge base cannot answer the question)")
+        for g in golds:
+            if not match_tokens(g):
+                raise _bad(path, n, f"gold answer {g!r} has no letters or digits to look for")
+        lang = obj.get("lang")
+        if lang is not None and lang not in ("zh", "en"):
+            raise _bad(path, n, f"field 'lang' must be \"zh\" or \"en\", not {lang!r}")
+        raw_id = obj.get("id", f"line {n}")
+        if not isinstance(raw_id, (str, int)):
+            raise _bad(path, n, "field 'id' must be a string or a number")
+        qid = str(raw_id)
+        if qid in seen:
+            raise _bad(path, n, f"duplicate id {qid!r}")
+        seen.add(qid)
+        out.append(KBQuestion(qid, q, tuple(dict.fromkeys(g.strip() for g in golds)), lang))
     return _nonempty_list(path, out)

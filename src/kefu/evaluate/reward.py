@@ -2,9 +2,10 @@
 one-logit sequence classifier saved as a Hugging Face directory (``kefu train reward`` output
 or any ``AutoModelForSequenceClassification`` with ``num_labels=1``).
 
-Text scored per answer: ``prompt`` + answer through the tokenizer's chat template when the
-pair has a prompt and the tokenizer has a template; otherwise the answer text as-is (hh-rlhf
-pairs hold the whole "Human: ... Assistant: ..." dialogue in chosen/rejected). Texts longer
+Text scored per answer: the earlier turns (``history``: hh-rlhf dialogues are split into turns
+by :func:`kefu.evaluate.datafiles.read_preferences`), ``prompt`` and the answer through the
+tokenizer's chat template, as ``kefu train reward`` formats them; the plain text when the
+tokenizer has no template. Texts longer
 than ``max_length`` tokens are truncated from the left, keeping the final answer.
 
 Example::
@@ -57,11 +58,12 @@ class RewardScorer:
         self.device, self.max_length, self.batch_size = device, max_length, batch_size
         self._torch = torch
 
-    def text(self, prompt: str, answer: str) -> str:
-        if prompt and getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}], tokenize=False)
-        return f"{prompt}\n{answer}" if prompt else answer
+    def text(self, prompt: str, answer: str, history: Sequence[tuple[str, str]] = ()) -> str:
+        turns = [{"role": r, "content": c} for r, c in history] + ([{"role": "user", "content": prompt}] if prompt else [])
+        if turns and getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer.apply_chat_template([*turns, {"role": "assistant", "content": answer}], tokenize=False)
+        head = "\n".join(t["content"] for t in turns)
+        return f"{head}\n{answer}" if head else answer
 
     def score(self, texts: Sequence[str]) -> list[float]:
         batch = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True,
@@ -79,8 +81,8 @@ def evaluate_reward_model(model_dir: str | Path, pairs: Sequence[PreferencePair]
     with bar(len(pairs), "scoring pairs") as b:
         for i in range(0, len(pairs), batch_size):
             part = pairs[i:i + batch_size]
-            s = scorer.score([scorer.text(p.prompt, p.chosen) for p in part] +
-                             [scorer.text(p.prompt, p.rejected) for p in part])
+            s = scorer.score([scorer.text(p.prompt, p.chosen, p.history) for p in part] +
+                             [scorer.text(p.prompt, p.rejected, p.history) for p in part])
             chosen += s[:len(part)]
             rejected += s[len(part):]
             b.update(len(part))

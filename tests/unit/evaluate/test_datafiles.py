@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,17 @@ def test_jsonl_bad_json_names_line(tmp_path):
     p.write_text('{"chosen": "a"}\n')
     with pytest.raises(DataError, match=r"p.jsonl:1: field 'rejected'"):
         read_preferences(p)
+
+
+def test_hh_rlhf_dialogues_become_chat_turns(tmp_path):
+    p = tmp_path / "hh.jsonl"
+    dialogue = "\n\nHuman: How do I pick a lock?\n\nAssistant: Why?\n\nHuman: I am locked out.\n\nAssistant: "
+    p.write_text(json.dumps({"chosen": dialogue + "Call a locksmith.", "rejected": dialogue + "Use a pin."}) + "\n"
+                 + json.dumps({"prompt": "q", "chosen": "a", "rejected": "b"}) + "\n")
+    hh, plain = read_preferences(p)
+    assert (hh.prompt, hh.chosen, hh.rejected) == ("", "Call a locksmith.", "Use a pin.")
+    assert hh.history == (("user", "How do I pick a lock?"), ("assistant", "Why?"), ("user", "I am locked out."))
+    assert plain.history == () and plain.prompt == "q"
 
 
 def test_squad_reader():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -110,6 +111,40 @@ def _tokens(s: str) -> list[str]:
     if has_cjk(norm):
         return [t for t in _TOKEN_RE.findall(norm)]
     return norm.split()
+
+
+# Containment tokens: CJK characters, and Latin letters and digits split apart, so that
+# "30天" / "30 天", "1-year" / "1 year" and "E05" / "e 05" tokenise alike.
+_MATCH_RE = re.compile(f"[{_CJK}]|[a-z]+|[0-9]+")
+_WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+_DECIMAL_POINT = re.compile(r"(?<=[0-9])\.(?=[0-9])")
+
+
+def match_tokens(s: str) -> list[str]:
+    """Tokens for :func:`contains_answer`: NFKC (full-width digits become ASCII), a hyphen
+    between letters becomes a space ("one-year"), a decimal point a token of its own (so "1.5"
+    is not "15"), then :func:`normalize_answer` (thousands separators and other punctuation
+    vanish), then CJK characters, letter runs and digit runs.
+    ``"¥2,000 / 30天 one-year 1.5"`` -> ``["2000", "30", "天", "one", "year", "1", "dot", "5"]``."""
+    s = _WORD_HYPHEN.sub(" ", unicodedata.normalize("NFKC", s).lower())
+    return _MATCH_RE.findall(normalize_answer(_DECIMAL_POINT.sub(" dot ", s)))
+
+
+def contains_answer(text: str, gold: str) -> bool:
+    """Whether ``gold`` occurs in ``text`` as a whole run of :func:`match_tokens` — a
+    normalised, word-bounded substring test that works for Chinese (no spaces needed).
+    Does not handle inflection ("day" vs "days") or Chinese numerals ("七" vs "7"): list such
+    variants as further gold answers. A gold answer without letters or digits never matches.
+
+    >>> contains_answer("退货请在签收后 7 天内申请 [1]", "7天"), contains_answer("within 30 days.", "30 days")
+    (True, True)
+    >>> contains_answer("it costs ¥990", "¥99"), contains_answer("满¥2,000升级", "2000")
+    (False, True)
+    """
+    g = match_tokens(gold)
+    if not g:
+        return False
+    return f" {' '.join(g)} " in f" {' '.join(match_tokens(text))} "
 
 
 def exact_match(prediction: str, golds: Sequence[str]) -> float:

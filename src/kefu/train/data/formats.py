@@ -137,14 +137,25 @@ def normalize_text(rec: Record) -> str:
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ")
 
 
-def _hh_split(rec: Record, text: str, field: str) -> tuple[Conversation, str]:
-    """hh-rlhf dialogue text -> (prompt messages, final assistant answer)."""
+def split_hh(text: str) -> tuple[Conversation, str] | None:
+    """hh-rlhf dialogue text -> (prompt messages, final assistant answer); ``None`` if the text
+    does not end with an ``\\n\\nAssistant: `` turn.
+
+    ``split_hh("\\n\\nHuman: hi\\n\\nAssistant: hello")`` -> ``([{"role": "user", "content": "hi"}], "hello")``
+    """
     parts = _HH_TURN.split("\n\n" + text.lstrip("\n") if not text.startswith("\n\n") else text)
     turns = [(parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
     if not turns or turns[-1][0] != "Assistant":
-        raise _fail(rec, f"{field!r} must end with an '\\n\\nAssistant: ' turn (hh-rlhf format)")
+        return None
     prompt = [{"role": "user" if who == "Human" else "assistant", "content": said.strip()} for who, said in turns[:-1]]
     return prompt, turns[-1][1].strip()
+
+
+def _hh_split(rec: Record, text: str, field: str) -> tuple[Conversation, str]:
+    split = split_hh(text)
+    if split is None:
+        raise _fail(rec, f"{field!r} must end with an '\\n\\nAssistant: ' turn (hh-rlhf format)")
+    return split
 
 
 def _answer(rec: Record, value: Any, field: str) -> str:
