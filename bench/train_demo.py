@@ -127,8 +127,13 @@ def main() -> None:
     timings["sft_s"] = time.time() - t
     merged = str(work / "sft" / "merged")
     t = time.time()
-    after_train, sft_answers = fact_rate(str(work / "sft"), train_items)  # served as an adapter dir
-    after_para, _ = fact_rate(merged, para_items)  # and as the merged full model
+    cache = work / "eval_after.json"  # valid while the SFT run it measured is the current one
+    if cache.is_file() and json.loads(cache.read_text())["sft_seconds"] == sft["seconds"]:
+        after_train, sft_answers, after_para = json.loads(cache.read_text())["values"]
+    else:
+        after_train, sft_answers = fact_rate(str(work / "sft"), train_items)  # served as an adapter dir
+        after_para, _ = fact_rate(merged, para_items)  # and as the merged full model
+        cache.write_text(json.dumps({"sft_seconds": sft["seconds"], "values": [after_train, sft_answers, after_para]}))
     timings["eval_after_s"] = time.time() - t
 
     result: dict = {
@@ -175,9 +180,14 @@ def reward_stage(a, work, data, base, common, timings):  # type: ignore[no-untyp
     from kefu.evaluate.datafiles import read_preferences
     from kefu.evaluate.reward import evaluate_reward_model
     from kefu.train.config import load_run_config
+    from kefu.train.data.formats import split_hh
     from kefu.train.runner import run_stage
 
-    rows = [json.loads(line) for line in gzip.open(HH, "rt", encoding="utf-8")]
+    def well_formed(r: dict) -> bool:  # a few hh-rlhf pairs differ before the last answer: not a pair
+        c, rj = split_hh(r["chosen"]), split_hh(r["rejected"])
+        return bool(c and rj and c[0] == rj[0] and c[1] != rj[1])
+
+    rows = [r for r in (json.loads(line) for line in gzip.open(HH, "rt", encoding="utf-8")) if well_formed(r)]
     random.Random(0).shuffle(rows)
     heldout, rest = rows[: a.rm_heldout], rows[a.rm_heldout:]
     rest.sort(key=lambda r: max(len(r["chosen"]), len(r["rejected"])))

@@ -18,7 +18,9 @@ from kefu.train.scoring import RewardFn
 def _logprob_sum(model: Any, ids: Any, attention: Any, start: int) -> Any:
     import torch
 
-    logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float()  # (B, T-1, V)
+    # positions as generate() gave them under left padding (else padded rows are scored shifted)
+    positions = (attention.long().cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=attention, position_ids=positions).logits[:, :-1].float()  # (B, T-1, V)
     lp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None])[..., 0]  # (B, T-1)
     mask = attention[:, 1:].clone()
     mask[:, : start - 1] = 0  # only completion tokens
@@ -42,8 +44,10 @@ def policy_report(policy: Any, ref: Any, tokenizer: Any, prompts: list[list[dict
         texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in chunk]
         enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         with torch.no_grad():
+            # pure samples from pi (temperature 1, no top-k/p, no repetition penalty from the model's
+            # generation_config): the KL estimate is unbiased only on the policy's own distribution
             out = policy.generate(**enc, max_new_tokens=max_new_tokens, do_sample=True, top_k=0, top_p=1.0,
-                                  pad_token_id=tokenizer.pad_token_id)
+                                  temperature=1.0, repetition_penalty=1.0, pad_token_id=tokenizer.pad_token_id)
             start = enc["input_ids"].shape[1]
             completion = out[:, start:]
             # stop each completion at its first EOS; later tokens are padding
